@@ -1,0 +1,67 @@
+import type { Db } from './db.ts';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'lost';
+
+export interface RunRow {
+  id: string;
+  kind: string;
+  name: string | null;
+  argv: string;
+  cwd: string | null;
+  uid: number | null;
+  user: string | null;
+  host: string | null;
+  supervisor_pid: number | null;
+  supervisor_starttime: number | null;
+  sentinel_pid: number | null;
+  sentinel_starttime: number | null;
+  containment: string | null;
+  cgroup: string | null;
+  config: string | null;
+  started_at: number;
+  ended_at: number | null;
+  status: RunStatus;
+  stop_reason: string | null;
+  exit_code: number | null;
+}
+
+export function insertRun(db: Db, r: Pick<RunRow, 'id' | 'kind' | 'name' | 'argv' | 'cwd' | 'uid' | 'user' | 'host' | 'supervisor_pid' | 'supervisor_starttime' | 'config' | 'started_at'>): void {
+  db.prepare(
+    `INSERT INTO runs (id, kind, name, argv, cwd, uid, user, host, supervisor_pid, supervisor_starttime, config, started_at, status)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
+  ).run(r.id, r.kind, r.name, r.argv, r.cwd, r.uid, r.user, r.host, r.supervisor_pid, r.supervisor_starttime, r.config, r.started_at);
+}
+
+export function updateRun(db: Db, id: string, fields: Partial<Omit<RunRow, 'id'>>): void {
+  const keys = Object.keys(fields);
+  if (!keys.length) return;
+  const sets = keys.map((k) => `${k} = ?`).join(', ');
+  db.prepare(`UPDATE runs SET ${sets} WHERE id = ?`).run(...(keys.map((k) => (fields as Record<string, never>)[k]) as never[]), id);
+}
+
+export function getRun(db: Db, id: string): RunRow | undefined {
+  return db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+}
+
+/** Finds a run by full id, unique prefix, 'last', or name (newest of that name). */
+export function findRun(db: Db, ref: string): RunRow | undefined {
+  if (ref === 'last') return db.prepare('SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT 1').get() as RunRow | undefined;
+  const exact = getRun(db, ref);
+  if (exact) return exact;
+  const byPrefix = db.prepare('SELECT * FROM runs WHERE id LIKE ? ORDER BY id DESC LIMIT 2').all(`${ref}%`) as unknown as RunRow[];
+  if (byPrefix.length === 1) return byPrefix[0];
+  return db.prepare('SELECT * FROM runs WHERE name = ? ORDER BY started_at DESC LIMIT 1').get(ref) as RunRow | undefined;
+}
+
+export function listRuns(db: Db, opts: { status?: RunStatus; limit?: number } = {}): RunRow[] {
+  const where = opts.status ? 'WHERE status = ?' : '';
+  const args = opts.status ? [opts.status] : [];
+  return db.prepare(`SELECT * FROM runs ${where} ORDER BY started_at DESC, id DESC LIMIT ?`).all(...args, opts.limit ?? 50) as unknown as RunRow[];
+}
+
+/** Runs that were active at a moment: started before it and not ended before it. */
+export function runsActiveAt(db: Db, atMs: number): RunRow[] {
+  return db
+    .prepare('SELECT * FROM runs WHERE started_at <= ? AND (ended_at IS NULL OR ended_at >= ?) ORDER BY started_at')
+    .all(atMs, atMs) as unknown as RunRow[];
+}

@@ -1,0 +1,120 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseCgroupV2 } from '../proc/snapshot.ts';
+
+/** Where the cgroup2 hierarchy is mounted, parsed from /proc/self/mountinfo. */
+export function findCgroup2Mount(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string | null {
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const [fstype] = line.slice(sep + 3).split(' ');
+    if (fstype !== 'cgroup2') continue;
+    const fields = line.slice(0, sep).split(' ');
+    // field 4 is the root of the mount within the hierarchy, field 5 the mount point
+    if (fields[3] !== '/') continue;
+    return fields[4]!.replace(/\\040/g, ' ');
+  }
+  return null;
+}
+
+export type Containment =
+  | { kind: 'cgroup'; mount: string; runDir: string }
+  | { kind: 'none'; reason: string };
+
+/** Decides whether this run can use cgroups and creates the run's own cgroup when it can. */
+export function setUpRunCgroup(runId: string, env = process.env): Containment {
+  if (env.CORRAL_CGROUP === 'off') return { kind: 'none', reason: 'CORRAL_CGROUP=off' };
+  const mount = findCgroup2Mount();
+  if (!mount) return { kind: 'none', reason: 'no cgroup2 hierarchy is mounted' };
+  let own: string | undefined;
+  try {
+    own = parseCgroupV2(readFileSync('/proc/self/cgroup', 'utf8'));
+  } catch {
+    /* handled below */
+  }
+  if (own === undefined) return { kind: 'none', reason: 'this process has no cgroup2 membership' };
+  const runDir = join(mount, own, `corral-${runId}`);
+  try {
+    mkdirSync(runDir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { kind: 'none', reason: `cannot create ${runDir} (${code}): the cgroup2 tree is not writable by this user` };
+  }
+  if (!existsSync(join(runDir, 'cgroup.procs'))) {
+    safeRmdir(runDir);
+    return { kind: 'none', reason: `${runDir} has no cgroup.procs` };
+  }
+  return { kind: 'cgroup', mount, runDir };
+}
+
+export function createJobCgroup(runDir: string, jobId: string): string {
+  const dir = join(runDir, jobId);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Pids in a cgroup and all cgroups below it. A vanished cgroup has none. */
+export function cgroupPids(dir: string): number[] {
+  const out: number[] = [];
+  const walk = (d: string) => {
+    let text: string;
+    try {
+      text = readFileSync(join(d, 'cgroup.procs'), 'latin1');
+    } catch {
+      return;
+    }
+    for (const line of text.split('\n')) if (line) out.push(Number(line));
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) walk(join(d, e.name));
+  };
+  walk(dir);
+  return out;
+}
+
+/** True while any process is in the cgroup or below (cgroup.events "populated 1"). */
+export function isPopulated(dir: string): boolean {
+  try {
+    return /populated 1/.test(readFileSync(join(dir, 'cgroup.events'), 'latin1'));
+  } catch {
+    return false;
+  }
+}
+
+/** SIGKILLs everything in the cgroup at once (Linux >= 5.14). False where cgroup.kill is missing. */
+export function killCgroup(dir: string): boolean {
+  try {
+    writeFileSync(join(dir, 'cgroup.kill'), '1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function safeRmdir(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes a cgroup and the (empty) cgroups below it, deepest first. */
+export function removeCgroup(dir: string): boolean {
+  let entries: import('node:fs').Dirent[] = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return !existsSync(dir);
+  }
+  for (const e of entries) if (e.isDirectory()) removeCgroup(join(dir, e.name));
+  return safeRmdir(dir);
+}
+
+/** The shell line that moves the shell into a cgroup and then execs the job: nothing of the job runs outside it. */
+export const CGROUP_ENTER_SCRIPT = 'echo $$ > "$CORRAL_CGROUP_PROCS" || exit 125; unset CORRAL_CGROUP_PROCS; exec "$@"';

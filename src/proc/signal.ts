@@ -1,0 +1,63 @@
+import { closeSync } from 'node:fs';
+import { constants } from 'node:os';
+import { readStat } from './stat.ts';
+import type { Identity } from './identity.ts';
+import { pidfdOpen, pidfdSendSignal, SyscallError, loadLibc } from '../os/ffi.ts';
+
+export type SignalResult = 'sent' | 'gone' | 'eperm';
+
+let pidfdWorks: boolean | undefined;
+
+export function signalNumber(sig: NodeJS.Signals | number): number {
+  if (typeof sig === 'number') return sig;
+  const n = constants.signals[sig];
+  if (n === undefined) throw new Error(`unknown signal ${sig}`);
+  return n;
+}
+
+/**
+ * Signals exactly the process named by the identity, never a reused pid. With a pidfd the check is
+ * race-free: once the fd is open it pins the process, and the starttime read after opening it proves
+ * the fd names the right one. Without pidfds (kernel < 5.3) a small window remains between the check
+ * and kill(2).
+ */
+export function signalIdentity(id: Identity, sig: NodeJS.Signals | number): SignalResult {
+  const signo = signalNumber(sig);
+  if (id.pid <= 1) throw new Error(`refusing to signal pid ${id.pid}`);
+  if (pidfdWorks !== false && loadLibc()) {
+    let fd = -1;
+    try {
+      fd = pidfdOpen(id.pid);
+      pidfdWorks = true;
+    } catch (e) {
+      if (e instanceof SyscallError && e.code === 'ESRCH') return 'gone';
+      if (e instanceof SyscallError && e.code === 'ENOSYS') pidfdWorks = false;
+      else throw e;
+    }
+    if (fd >= 0) {
+      try {
+        const st = readStat(id.pid);
+        if (!st || st.starttime !== id.starttime) return 'gone';
+        pidfdSendSignal(fd, signo);
+        return 'sent';
+      } catch (e) {
+        if (e instanceof SyscallError && e.code === 'ESRCH') return 'gone';
+        if (e instanceof SyscallError && e.code === 'EPERM') return 'eperm';
+        throw e;
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
+  const st = readStat(id.pid);
+  if (!st || st.starttime !== id.starttime) return 'gone';
+  try {
+    process.kill(id.pid, signo);
+    return 'sent';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') return 'gone';
+    if (code === 'EPERM') return 'eperm';
+    throw e;
+  }
+}

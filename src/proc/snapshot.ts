@@ -1,0 +1,102 @@
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { parseStat, type ProcStat } from './stat.ts';
+import { readEnvFacts, type EnvFacts } from './markers.ts';
+
+/** One process as a snapshot saw it. */
+export interface ProcInfo extends ProcStat {
+  /** owner (effective uid, from the owner of /proc/PID) */
+  uid: number;
+  cmdline: string[];
+  /** target of /proc/PID/exe, when readable */
+  exe?: string;
+  /** the cgroup v2 path ("0::" line), when present */
+  cgroup?: string;
+  env?: EnvFacts;
+  /** kernel threads have no cmdline and are children of kthreadd (pid 2) */
+  kernelThread: boolean;
+}
+
+export interface SnapshotOptions {
+  /** read environ for marker variables; only for pids this predicate accepts (default: all) */
+  environ?: boolean | ((st: ProcStat) => boolean);
+  cmdline?: boolean;
+  exe?: boolean;
+  cgroup?: boolean;
+  /** skip processes this predicate rejects after reading stat (cheap pre-filter) */
+  filter?: (st: ProcStat) => boolean;
+}
+
+export type Snapshot = Map<number, ProcInfo>;
+
+export function listPids(): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const c = name.charCodeAt(0);
+    if (c >= 48 && c <= 57) pids.push(Number(name));
+  }
+  return pids;
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'latin1');
+  } catch {
+    return null;
+  }
+}
+
+export function readCmdline(pid: number): string[] {
+  const raw = readText(`/proc/${pid}/cmdline`);
+  if (!raw) return [];
+  const parts = raw.split('\0');
+  if (parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+export function parseCgroupV2(text: string): string | undefined {
+  for (const line of text.split('\n')) if (line.startsWith('0::')) return line.slice(3);
+  return undefined;
+}
+
+/** Reads one process; null when it vanished while being read. */
+export function readProc(pid: number, opts: SnapshotOptions = {}): ProcInfo | null {
+  const statText = readText(`/proc/${pid}/stat`);
+  if (!statText) return null;
+  const st = parseStat(statText);
+  if (!st) return null;
+  if (opts.filter && !opts.filter(st)) return null;
+  let uid = -1;
+  try {
+    uid = statSync(`/proc/${pid}`).uid;
+  } catch {
+    return null;
+  }
+  const info: ProcInfo = { ...st, uid, cmdline: [], kernelThread: st.ppid === 2 || pid === 2 };
+  if (opts.cmdline !== false) info.cmdline = readCmdline(pid);
+  if (opts.exe) {
+    try {
+      info.exe = readlinkSync(`/proc/${pid}/exe`);
+    } catch {
+      /* kernel threads and other users' processes */
+    }
+  }
+  if (opts.cgroup !== false) {
+    const cg = readText(`/proc/${pid}/cgroup`);
+    if (cg) info.cgroup = parseCgroupV2(cg);
+  }
+  const env = opts.environ ?? true;
+  if (!info.kernelThread && (env === true || (typeof env === 'function' && env(st)))) {
+    info.env = readEnvFacts(pid);
+  }
+  return info;
+}
+
+/** Reads every process in /proc. Processes that exit while being read are left out. */
+export function takeSnapshot(opts: SnapshotOptions = {}): Snapshot {
+  const snap: Snapshot = new Map();
+  for (const pid of listPids()) {
+    const info = readProc(pid, opts);
+    if (info) snap.set(pid, info);
+  }
+  return snap;
+}
