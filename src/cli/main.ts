@@ -1,1 +1,70 @@
-export function main(argv: string[]): void { console.log('hello', argv); }
+import { Command, CommanderError } from 'commander';
+import { UsageError } from '../config/errors.ts';
+import { paint } from './output.ts';
+
+/** Exit statuses follow timeout(1): 2 bad usage, 125 corral itself failed. */
+export const EXIT_USAGE = 2;
+export const EXIT_INTERNAL = 125;
+
+type Loader = () => Promise<{ register: (program: Command) => void }>;
+
+// Each command lives in its own module, loaded only when that command runs, so `corral ps` does not
+// pay for the supervisor and the supervisor does not pay for the report renderer.
+const COMMANDS: Record<string, Loader> = {
+  run: () => import('./run.ts'),
+  ps: () => import('./ps.ts'),
+  history: () => import('./history.ts'),
+  logs: () => import('./logs.ts'),
+  __sentinel: () => import('./sentinel.ts'),
+};
+
+export function buildProgram(): Command {
+  const program = new Command('corral')
+    .description('Process supervisor and process janitor for GPU experiment workloads on Linux.\nRuns jobs so that nothing they start survives them; finds and reaps what other tools left behind.')
+    .version('0.1.0')
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (s, write) => write(paint(s, 'red', process.stderr)) });
+  program.addHelpText('after', `
+Examples:
+  corral run -- python3 train.py                      run one job; nothing it starts outlives it
+  corral run --timeout 2h --log -- python3 train.py   stop after 2h, keep a log (corral logs last)
+  corral run --restart always --restart-delay 5s --max-runtime 2h -- python3 train.py
+  corral ps                                           live runs and their process trees
+  corral history                                      past runs with their stop reasons
+
+Exit status: the job's own; 128+N when it died of signal N; 124 on timeout; 125 when corral failed;
+126/127 when the command cannot run / is not found; 2 for bad usage (nothing started).
+Ledger and logs: $CORRAL_HOME, else $XDG_STATE_HOME/corral, else ~/.local/state/corral.`);
+  return program;
+}
+
+/** The only error boundary: every command's failure ends here, and only here does corral exit. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const name = argv.find((a) => !a.startsWith('-'));
+  const wanted = name && COMMANDS[name] ? [name] : Object.keys(COMMANDS);
+  try {
+    for (const n of wanted) (await COMMANDS[n]!()).register(program);
+    await program.parseAsync(argv, { from: 'user' });
+    process.exitCode ??= 0;
+  } catch (e) {
+    process.exitCode = reportError(e);
+  }
+}
+
+function reportError(e: unknown): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    return EXIT_USAGE; // commander has already printed the message
+  }
+  if (e instanceof UsageError) {
+    process.stderr.write(`${paint('corral: error:', 'red', process.stderr)} ${e.message}\n`);
+    if (e.hint) process.stderr.write(`  ${e.hint}\n`);
+    return EXIT_USAGE;
+  }
+  const err = e as Error;
+  process.stderr.write(`${paint('corral: internal error:', 'red', process.stderr)} ${err?.stack ?? String(e)}\n`);
+  return EXIT_INTERNAL;
+}

@@ -48,3 +48,12 @@ export function readStat(pid: number): ProcStat | null {
     return null;
   }
 }
+
+/** The kernel function a sleeping process waits in ("0" when running), or "?" when unreadable. */
+export function readWchan(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/wchan`, 'latin1') || '0';
+  } catch {
+    return '?';
+  }
+}

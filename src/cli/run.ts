@@ -1,0 +1,122 @@
+import { Command, Option } from 'commander';
+import { parseDuration, formatDuration } from '../config/duration.ts';
+import { UsageError } from '../config/errors.ts';
+import { parseSignal } from '../config/signals.ts';
+import type { RestartMode } from '../supervise/restart-policy.ts';
+import { say } from './output.ts';
+
+interface RunFlags {
+  name?: string;
+  gpus?: string;
+  timeout?: string;
+  grace: string;
+  stopSignal: string;
+  restart: RestartMode;
+  restartDelay: string;
+  maxRestarts?: string;
+  maxRuntime?: string;
+  sidecar: string[];
+  sidecarRestart: RestartMode;
+  sidecarRestartDelay: string;
+  sidecarMaxRuntime?: string;
+  log?: boolean;
+  quiet?: boolean;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run one job (and its sidecars) under full containment; nothing it starts survives it')
+    .argument('<command...>', 'the command to run (put it after --)')
+    .option('--name <name>', 'a name for the run, shown in ps and history')
+    .option('--gpus <list>', 'GPUs for the job: sets CUDA_VISIBLE_DEVICES and CORRAL_GPU (0,1 or 0-3)')
+    .option('--timeout <dur>', 'stop an attempt after this long (exit 124)')
+    .option('--grace <dur>', 'time between the stop signal and SIGKILL', '10s')
+    .option('--stop-signal <sig>', 'signal that asks the job to stop', 'TERM')
+    .addOption(new Option('--restart <when>', 'restart the main job').choices(['no', 'on-failure', 'always']).default('no'))
+    .option('--restart-delay <dur>', 'wait between attempts', '1s')
+    .option('--max-restarts <n>', 'most restarts (default: unlimited when --restart is set)')
+    .option('--max-runtime <dur>', 'end the job after this long in all, across restarts (exit 124)')
+    .option('--sidecar <cmd>', "a job beside the main one, run with sh -c; stopped when the main job ends (repeatable)", collect, [])
+    .addOption(new Option('--sidecar-restart <when>', 'restart policy of sidecars').choices(['no', 'on-failure', 'always']).default('no'))
+    .option('--sidecar-restart-delay <dur>', 'wait between sidecar attempts', '1s')
+    .option('--sidecar-max-runtime <dur>', 'end each sidecar after this long in all')
+    .option('--log', "capture stdout and stderr to the run's log (corral logs RUN) while still showing them")
+    .option('-q, --quiet', "no corral messages on stderr, only the job's own output")
+    .passThroughOptions()
+    .addHelpText('after', `
+Examples:
+  corral run -- python3 -c "import time; time.sleep(3)"
+  corral run --timeout 30m --grace 20s -- python3 train.py --epochs 10
+  corral run --restart always --restart-delay 5s --max-runtime 2h -- python3 train.py
+  corral run --gpus 0 --sidecar 'bash background_training.sh' --sidecar-restart always -- python3 train.py
+
+When corral gets SIGINT, SIGTERM or SIGHUP it stops every job gracefully (a second one kills at once) and
+exits 130/143/129. If corral itself is killed, a sentinel process tears the run down and records
+'supervisor-lost' in the ledger.`)
+    .action(async (command: string[], flags: RunFlags) => {
+      const opts = buildRunOptions(command, flags);
+      const { runMain } = await import('../jobs/run-main.ts');
+      const note = flags.quiet ? () => {} : say;
+      const result = await runMain({ ...opts, say: note });
+      for (const l of result.leftovers) {
+        say(`still alive: pid ${l.pid} (${l.user}, state ${l.state}) ${l.command}\n  ${l.why === 'eperm' ? 'not permitted to signal it' : 'unkillable'}: ${l.fix}`);
+      }
+      note(`run ${result.runId} ended: ${describeEnd(result.main.end.reason, result.status)}`);
+      process.exitCode = result.status;
+    });
+}
+
+function describeEnd(reason: string, status: number): string {
+  return `${reason}, exit status ${status}`;
+}
+
+function positiveInt(text: string, what: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${what} must be a whole number, got '${text}'`);
+  return Number(text);
+}
+
+function parseGpus(text: string): string {
+  const out: number[] = [];
+  for (const part of text.split(',').map((s) => s.trim())) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) throw new UsageError(`invalid --gpus '${text}'`, 'write GPU indexes like 0,1 or 0-3');
+    for (let i = Number(m[1]); i <= Number(m[2] ?? m[1]); i++) out.push(i);
+  }
+  return out.join(',');
+}
+
+/** Turns flags into run options; every check happens here, before anything starts. */
+export function buildRunOptions(command: string[], f: RunFlags) {
+  if (!command.length) throw new UsageError('no command given', 'put the command after --: corral run -- python3 train.py');
+  const graceMs = parseDuration(f.grace, '--grace');
+  const stopSignal = parseSignal(f.stopSignal);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  let gpus: string | undefined;
+  if (f.gpus !== undefined) {
+    gpus = parseGpus(f.gpus);
+    env.CUDA_VISIBLE_DEVICES = gpus;
+    env.CORRAL_GPU = gpus;
+  }
+  const restartSet = f.restart !== 'no';
+  const maxRestarts = f.maxRestarts !== undefined ? positiveInt(f.maxRestarts, '--max-restarts') : restartSet ? Infinity : 0;
+  const main = {
+    argv: command, env, gpus, graceMs, stopSignal,
+    timeoutMs: f.timeout !== undefined ? parseDuration(f.timeout, '--timeout') : undefined,
+    maxRuntimeMs: f.maxRuntime !== undefined ? parseDuration(f.maxRuntime, '--max-runtime') : undefined,
+    restart: { mode: f.restart, delayMs: parseDuration(f.restartDelay, '--restart-delay'), maxRestarts },
+  };
+  const sideDelay = parseDuration(f.sidecarRestartDelay, '--sidecar-restart-delay');
+  const sideMax = f.sidecarMaxRuntime !== undefined ? parseDuration(f.sidecarMaxRuntime, '--sidecar-max-runtime') : undefined;
+  const sidecars = f.sidecar.map((cmd, i) => {
+    if (!cmd.trim()) throw new UsageError(`--sidecar ${i + 1} is empty`, "give it a command: --sidecar 'bash background.sh'");
+    return {
+      name: `sidecar${i + 1}`, argv: ['/bin/sh', '-c', cmd], env, gpus, graceMs, stopSignal, maxRuntimeMs: sideMax,
+      restart: { mode: f.sidecarRestart, delayMs: sideDelay, maxRestarts: f.sidecarRestart === 'no' ? 0 : Infinity },
+    };
+  });
+  if (main.timeoutMs === 0) throw new UsageError('--timeout must be more than 0', `for example --timeout ${formatDuration(60_000)}`);
+  return { name: f.name, main, sidecars, graceMs, stopSignal, log: f.log, argv: process.argv.slice(2) };
+}

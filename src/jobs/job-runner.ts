@@ -1,0 +1,184 @@
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createJobCgroup } from '../os/cgroup.ts';
+import type { Db } from '../ledger/db.ts';
+import { addEvent } from '../ledger/events.ts';
+import { finishAttempt, insertAttempt, insertJob, updateJob } from '../ledger/jobs.ts';
+import type { Identity } from '../proc/identity.ts';
+import { signalNumberOf } from '../config/signals.ts';
+import { exitStatusOf, shouldRestart, type AttemptEnd, type RestartPolicy, type StopReason } from '../supervise/restart-policy.ts';
+import type { JobScope } from '../supervise/scope.ts';
+import { spawnJob } from '../supervise/spawn-job.ts';
+import { teardown, type TeardownResult } from '../supervise/teardown.ts';
+import { attachLog } from './job-log.ts';
+
+export interface JobSpec {
+  name: string;
+  role: 'main' | 'sidecar' | 'task';
+  argv: string[];
+  restart: RestartPolicy;
+  timeoutMs?: number;
+  maxRuntimeMs?: number;
+  graceMs: number;
+  stopSignal: NodeJS.Signals;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  gpus?: string;
+  logPath?: string;
+  /** with a log: also echo to corral's own stdout/stderr */
+  echo?: boolean;
+  stdio?: StdioOptions;
+  item?: string;
+  stage?: string;
+}
+
+export interface JobContext {
+  db: Db;
+  runId: string;
+  runCgroup: string | null;
+  runStartTicks: number;
+  exclude: number[];
+  registry: (jobId: string) => Identity[];
+  unkillableMs: number;
+  abort: AbortSignal;
+  onEvent?: (kind: string, data: Record<string, unknown>) => void;
+}
+
+export interface JobOutcome {
+  jobId: string;
+  end: AttemptEnd;
+  status: number;
+  attempts: number;
+  leftovers: TeardownResult['leftovers'];
+}
+
+/** One supervised job: its attempts, restart policy and limits; every attempt's whole tree is torn down before the next. */
+export class JobRunner {
+  readonly id: string;
+  readonly spec: JobSpec;
+  private ctx: JobContext;
+  private cgroup: string | null = null;
+  private leader: Identity | null = null;
+  private stopReason: StopReason | null = null;
+  private wake: (() => void) | null = null;
+  private startedAt = 0;
+
+  constructor(ctx: JobContext, id: string, spec: JobSpec) {
+    this.ctx = ctx;
+    this.id = id;
+    this.spec = spec;
+  }
+
+  scope(): JobScope {
+    return {
+      runId: this.ctx.runId,
+      jobId: this.id,
+      cgroup: this.cgroup,
+      leader: this.leader,
+      registry: this.ctx.registry(this.id),
+      sinceTicks: this.ctx.runStartTicks,
+    };
+  }
+
+  get running(): boolean {
+    return this.leader !== null;
+  }
+
+  /** Ends the job: the current attempt is torn down and no further attempt starts. */
+  stop(reason: StopReason): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    this.wake?.();
+  }
+
+  async run(): Promise<JobOutcome> {
+    const { db, runId } = this.ctx;
+    const s = this.spec;
+    this.cgroup = this.ctx.runCgroup ? createJobCgroup(this.ctx.runCgroup, this.id.slice(runId.length + 1)) : null;
+    insertJob(db, { id: this.id, run_id: runId, role: s.role, name: s.name, argv: JSON.stringify(s.argv), gpus: s.gpus ?? null, cgroup: this.cgroup, log_path: s.logPath ?? null, item: s.item ?? null, stage: s.stage ?? null, state: 'running' });
+    this.startedAt = Date.now();
+    updateJob(db, this.id, { started_at: this.startedAt });
+    let n = 0;
+    let last: { end: AttemptEnd; leftovers: TeardownResult['leftovers'] };
+    while (true) {
+      n++;
+      last = await this.attempt(n);
+      updateJob(db, this.id, { attempts: n });
+      if (this.stopReason || !shouldRestart(s.restart, last.end, n - 1)) break;
+      this.ctx.onEvent?.('restart', { job: s.name, attempt: n + 1, delayMs: s.restart.delayMs });
+      if (await this.waitOrStop(s.restart.delayMs)) break;
+    }
+    const end = last.end;
+    const status = exitStatusOf(end, signalNumberOf);
+    updateJob(db, this.id, {
+      state: end.reason === 'exited' && end.exitCode === 0 ? 'succeeded' : end.reason === 'main-ended' ? 'stopped' : 'failed',
+      ended_at: Date.now(), exit_code: end.exitCode, signal: end.signal, stop_reason: end.reason,
+    });
+    return { jobId: this.id, end, status, attempts: n, leftovers: last.leftovers };
+  }
+
+  /** Sleeps, waking early on stop; true when stopped. */
+  private async waitOrStop(ms: number): Promise<boolean> {
+    if (this.stopReason) return true;
+    await Promise.race([sleep(ms), new Promise<void>((r) => (this.wake = r))]);
+    this.wake = null;
+    return this.stopReason !== null;
+  }
+
+  private async attempt(n: number): Promise<{ end: AttemptEnd; leftovers: TeardownResult['leftovers'] }> {
+    const { db, runId } = this.ctx;
+    const s = this.spec;
+    const started = Date.now();
+    const log = s.logPath ? attachLog(s.logPath, n, s.echo ?? true) : null;
+    const { child, leader } = spawnJob({ argv: s.argv, runId, jobId: this.id, env: s.env, cwd: s.cwd, cgroup: this.cgroup, stdio: log ? ['inherit', 'pipe', 'pipe'] : (s.stdio ?? 'inherit') });
+    if (log) log.pipe(child);
+    const attemptId = insertAttempt(db, { job_id: this.id, run_id: runId, n, pid: leader.pid, starttime: leader.starttime, pgid: leader.pid, sid: leader.pid, cgroup: this.cgroup, started_at: started });
+    this.ctx.onEvent?.('start', { job: s.name, attempt: n, pid: leader.pid });
+    addEvent(db, runId, this.id, 'attempt-start', { n, pid: leader.pid });
+    const exited = waitExit(child);
+    this.leader = leader.pid > 0 ? leader : null;
+    const limits: number[] = [];
+    if (s.timeoutMs) limits.push(s.timeoutMs);
+    if (s.maxRuntimeMs) limits.push(Math.max(0, this.startedAt + s.maxRuntimeMs - Date.now()));
+    const limitMs = limits.length ? Math.min(...limits) : undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const limitHit = new Promise<StopReason>((resolve) => {
+      if (limitMs === undefined) return;
+      timer = setTimeout(() => resolve(s.maxRuntimeMs && Date.now() >= this.startedAt + s.maxRuntimeMs - 5 ? 'max-runtime' : 'timeout'), limitMs);
+    });
+    const stopped = new Promise<StopReason>((resolve) => {
+      if (this.stopReason) resolve(this.stopReason);
+      else this.wake = () => resolve(this.stopReason!);
+    });
+    const first = await Promise.race([exited.then(() => 'exited' as const), limitHit, stopped]);
+    clearTimeout(timer);
+    this.wake = null;
+    if (first === 'max-runtime') this.stopReason = 'max-runtime';
+    const result = await teardown([this.scope()], {
+      signal: s.stopSignal, graceMs: s.graceMs, unkillableMs: this.ctx.unkillableMs, exclude: this.ctx.exclude, abort: this.ctx.abort,
+    });
+    const exit = await exited;
+    await log?.close();
+    this.leader = null;
+    const end: AttemptEnd = { exitCode: exit.code, signal: exit.signal, reason: first === 'exited' ? (exit.spawnError ? 'spawn-failed' : 'exited') : first };
+    finishAttempt(db, attemptId, { ended_at: Date.now(), exit_code: exit.code, signal: exit.signal, stop_reason: end.reason, leftovers: result.leftovers.length ? JSON.stringify(result.leftovers) : null });
+    addEvent(db, runId, this.id, 'attempt-end', { n, ...end, members: result.members.length, leftovers: result.leftovers.length, teardownMs: Math.round(result.ms) });
+    this.ctx.onEvent?.('end', { job: s.name, attempt: n, ...end, leftovers: result.leftovers });
+    return { end, leftovers: result.leftovers };
+  }
+}
+
+interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  spawnError?: string;
+}
+
+function waitExit(child: ChildProcess): Promise<ExitInfo> {
+  return new Promise((resolve) => {
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      if (child.pid === undefined) resolve({ code: e.code === 'ENOENT' ? 127 : 126, signal: null, spawnError: e.message });
+    });
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}

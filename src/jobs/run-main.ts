@@ -1,0 +1,78 @@
+import type { StdioOptions } from 'node:child_process';
+import { jobIdFor } from '../ledger/ids.ts';
+import { exitCodeForSignal, handleStopSignals } from '../supervise/signals.ts';
+import { JobRunner, type JobOutcome, type JobSpec } from './job-runner.ts';
+import { RunSession } from './run-session.ts';
+import type { Leftover } from '../supervise/leftovers.ts';
+
+export interface RunOptions {
+  name?: string;
+  main: Omit<JobSpec, 'role' | 'name'>;
+  sidecars: Omit<JobSpec, 'role'>[];
+  graceMs: number;
+  stopSignal: NodeJS.Signals;
+  argv: string[];
+  log?: boolean;
+  /** reports progress lines (containment, restarts, leftovers) */
+  say: (line: string) => void;
+  onStart?: (session: RunSession) => void;
+}
+
+export interface RunResult {
+  runId: string;
+  status: number;
+  main: JobOutcome;
+  leftovers: Leftover[];
+  containment: string;
+}
+
+/**
+ * `corral run`: one main job and its sidecars in one run. When the main job ends in any way, every
+ * sidecar is stopped with the teardown routine and the whole run is swept; the status is the main job's.
+ */
+export async function runMain(opts: RunOptions): Promise<RunResult> {
+  const session = new RunSession({ kind: 'run', name: opts.name, argv: opts.argv, config: { main: opts.main, sidecars: opts.sidecars }, graceMs: opts.graceMs, stopSignal: opts.stopSignal });
+  opts.onStart?.(session);
+  const ctx = session.context();
+  ctx.onEvent = (kind, d) => {
+    if (kind === 'restart') opts.say(`job ${d.job} restarts in ${d.delayMs}ms (attempt ${d.attempt})`);
+    if (kind === 'end' && Array.isArray(d.leftovers) && d.leftovers.length) opts.say(`job ${d.job}: ${d.leftovers.length} process(es) could not be stopped`);
+  };
+  const withLog = <T extends { name: string }>(spec: T): T & { logPath?: string } => (opts.log ? { ...spec, logPath: session.logPath(spec.name) } : spec);
+  const main = new JobRunner(ctx, jobIdFor(session.id, 'main'), withLog({ ...opts.main, name: 'main', role: 'main' }));
+  const sidecars = opts.sidecars.map((s) => new JobRunner(ctx, jobIdFor(session.id, s.name), withLog({ ...s, role: 'sidecar' as const, stdio: s.stdio ?? (['ignore', 'inherit', 'inherit'] as StdioOptions) })));
+  session.runners.push(main, ...sidecars);
+  opts.say(`run ${session.id}: containment ${session.describeContainment()}`);
+  const signals = handleStopSignals(
+    (sig) => {
+      opts.say(`received ${sig}: stopping (grace ${opts.graceMs}ms; again to kill at once)`);
+      for (const r of session.runners) r.stop('signal');
+    },
+    () => {
+      opts.say('second signal: killing everything now');
+      session.abort.abort();
+    },
+  );
+  let outcome: JobOutcome | undefined;
+  let sideOutcomes: Promise<JobOutcome>[] = [];
+  try {
+    sideOutcomes = sidecars.map((s) => s.run());
+    outcome = await main.run();
+    for (const s of sidecars) s.stop('main-ended');
+    const sides = await Promise.all(sideOutcomes);
+    const sig = signals.received();
+    const status = sig ? exitCodeForSignal(sig) : outcome.status;
+    const ok = !sig && outcome.end.reason === 'exited' && outcome.end.exitCode === 0;
+    const swept = await session.finish(sig ? 'interrupted' : ok ? 'succeeded' : 'failed', sig ? 'signal' : outcome.end.reason, status, session.abort.signal.aborted);
+    const leftovers = [...outcome.leftovers, ...sides.flatMap((s) => s.leftovers), ...swept.leftovers];
+    return { runId: session.id, status, main: outcome, leftovers, containment: session.describeContainment() };
+  } catch (e) {
+    // An internal failure never leaves processes behind: stop everything, sweep, then report.
+    for (const r of session.runners) r.stop('signal');
+    await Promise.allSettled(sideOutcomes);
+    await session.finish('failed', 'internal-error', 125, true).catch(() => {});
+    throw e;
+  } finally {
+    signals.dispose();
+  }
+}

@@ -1,0 +1,112 @@
+import { hostname, userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { Db } from '../ledger/db.ts';
+import { openLedger } from '../ledger/db.ts';
+import { addEvent } from '../ledger/events.ts';
+import { newRunId } from '../ledger/ids.ts';
+import { logsDir } from '../ledger/location.ts';
+import { insertRun, updateRun, type RunStatus } from '../ledger/runs.ts';
+import { removeCgroup, setUpRunCgroup, type Containment } from '../os/cgroup.ts';
+import { setChildSubreaper } from '../os/ffi.ts';
+import { readStat } from '../proc/stat.ts';
+import { ticksNow } from '../proc/clock.ts';
+import { RegistryPoller } from '../supervise/registry-poller.ts';
+import type { JobScope } from '../supervise/scope.ts';
+import { startSentinel, type Sentinel } from '../supervise/sentinel.ts';
+import { teardown, type TeardownResult } from '../supervise/teardown.ts';
+import type { JobContext, JobRunner } from './job-runner.ts';
+
+/**
+ * What every run shares, whatever its shape (one job, main + sidecars, a pool): the ledger row, the
+ * run's cgroup, the supervisor as subreaper, the sentinel, the registry poller, and the final whole-run
+ * teardown that catches whatever the jobs' own teardowns could not attribute.
+ */
+export class RunSession {
+  readonly id: string;
+  readonly db: Db;
+  readonly containment: Containment;
+  readonly sentinel: Sentinel;
+  readonly poller: RegistryPoller;
+  readonly startTicks: number;
+  readonly abort = new AbortController();
+  readonly runners: JobRunner[] = [];
+  readonly subreaper: boolean;
+  private graceMs: number;
+  private stopSignal: NodeJS.Signals;
+
+  constructor(opts: { kind: string; name?: string; argv: string[]; config: unknown; graceMs: number; stopSignal: NodeJS.Signals; pollMs?: number }) {
+    this.graceMs = opts.graceMs;
+    this.stopSignal = opts.stopSignal;
+    // A tick of margin: a job spawned this instant must not look older than its run.
+    this.startTicks = ticksNow() - 2;
+    this.id = newRunId();
+    this.db = openLedger();
+    insertRun(this.db, {
+      id: this.id, kind: opts.kind, name: opts.name ?? null, argv: JSON.stringify(opts.argv), cwd: process.cwd(),
+      uid: process.getuid?.() ?? null, user: userInfo().username, host: hostname(), supervisor_pid: process.pid,
+      supervisor_starttime: readStat(process.pid)?.starttime ?? null, config: JSON.stringify({ ...(opts.config as object), graceMs: opts.graceMs, stopSignal: opts.stopSignal }), started_at: Date.now(),
+    });
+    try {
+      setChildSubreaper();
+      this.subreaper = true;
+    } catch {
+      this.subreaper = false;
+    }
+    this.sentinel = startSentinel(this.id, logsDir());
+    this.containment = setUpRunCgroup(this.id);
+    updateRun(this.db, this.id, {
+      sentinel_pid: this.sentinel.identity.pid, sentinel_starttime: this.sentinel.identity.starttime,
+      containment: this.describeContainment(), cgroup: this.containment.kind === 'cgroup' ? this.containment.runDir : null,
+    });
+    addEvent(this.db, this.id, null, 'run-start', { containment: this.describeContainment() });
+    this.poller = new RegistryPoller(this.db, this.id, () => this.activeScopes(), [this.sentinel.identity.pid]);
+    this.poller.start(opts.pollMs ?? Number(process.env.CORRAL_POLL_MS ?? 250));
+  }
+
+  describeContainment(): string {
+    const parts = [this.containment.kind === 'cgroup' ? `cgroup2 (${this.containment.runDir})` : `no cgroup: ${this.containment.reason}`];
+    parts.push('session+process group', this.subreaper ? 'subreaper' : 'no subreaper (koffi unavailable)', 'markers', 'registry');
+    return parts.join(', ');
+  }
+
+  context(unkillableMs = 5000): JobContext {
+    return {
+      db: this.db, runId: this.id, runCgroup: this.containment.kind === 'cgroup' ? this.containment.runDir : null,
+      runStartTicks: this.startTicks, exclude: [this.sentinel.identity.pid], registry: (jobId) => this.poller.identities(jobId),
+      unkillableMs, abort: this.abort.signal,
+    };
+  }
+
+  /** Job scopes for running jobs, then the whole-run scope that takes adopted orphans nobody else claims. */
+  activeScopes(): JobScope[] {
+    const scopes = this.runners.filter((r) => r.running).map((r) => r.scope());
+    scopes.push(this.wholeRunScope());
+    return scopes;
+  }
+
+  wholeRunScope(): JobScope {
+    return {
+      runId: this.id, jobId: this.id, wholeRun: true, sinceTicks: this.startTicks, adopter: this.subreaper ? process.pid : null,
+      cgroup: this.containment.kind === 'cgroup' ? this.containment.runDir : null, registry: this.poller.identities(),
+    };
+  }
+
+  /** Final sweep over everything the run ever had, then the clean-shutdown mark for the sentinel. */
+  async finish(status: RunStatus, stopReason: string, exitCode: number, immediate = false): Promise<TeardownResult> {
+    this.poller.pass();
+    this.poller.stop();
+    const result = await teardown([this.wholeRunScope()], {
+      signal: this.stopSignal, graceMs: this.graceMs, immediate, exclude: [this.sentinel.identity.pid], abort: this.abort.signal,
+    });
+    if (this.containment.kind === 'cgroup') removeCgroup(this.containment.runDir);
+    updateRun(this.db, this.id, { ended_at: Date.now(), status, stop_reason: stopReason, exit_code: exitCode });
+    addEvent(this.db, this.id, null, 'run-end', { status, stopReason, exitCode, swept: result.members.length, leftovers: result.leftovers });
+    this.sentinel.markClean();
+    this.db.close();
+    return result;
+  }
+
+  logPath(jobName: string): string {
+    return join(logsDir(), this.id, `${jobName}.log`);
+  }
+}

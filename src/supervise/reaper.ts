@@ -1,0 +1,22 @@
+import { reapChild } from '../os/ffi.ts';
+import type { Snapshot } from '../proc/snapshot.ts';
+
+/** Pids Node itself spawned: libuv reaps those, and waiting for them here would steal their status. */
+export const ownChildren = new Set<number>();
+
+/**
+ * As a child subreaper, corral inherits orphans and must reap them when they exit, as tini does.
+ * It waits only for zombies it adopted, by pid: waitpid(-1) would also take libuv's children.
+ */
+export function reapAdopted(snap: Snapshot): number {
+  let reaped = 0;
+  for (const p of snap.values()) {
+    if (p.ppid !== process.pid || p.state !== 'Z' || ownChildren.has(p.pid)) continue;
+    try {
+      if (reapChild(p.pid) !== null) reaped++;
+    } catch {
+      return reaped; // no koffi: nothing can be adopted either, since the subreaper bit needs it too
+    }
+  }
+  return reaped;
+}

@@ -1,0 +1,41 @@
+export type RestartMode = 'no' | 'on-failure' | 'always';
+
+export interface RestartPolicy {
+  mode: RestartMode;
+  delayMs: number;
+  /** restarts allowed after the first attempt; Infinity when unlimited */
+  maxRestarts: number;
+}
+
+export interface AttemptEnd {
+  exitCode: number | null;
+  signal: string | null;
+  reason: StopReason;
+}
+
+export type StopReason =
+  | 'exited'
+  | 'timeout'
+  | 'max-runtime'
+  | 'signal'
+  | 'main-ended'
+  | 'supervisor-lost'
+  | 'spawn-failed'
+  | 'halted';
+
+/** Whether another attempt starts. Stops that came from outside the job (signal, limits) never restart. */
+export function shouldRestart(policy: RestartPolicy, end: AttemptEnd, restartsSoFar: number): boolean {
+  if (restartsSoFar >= policy.maxRestarts) return false;
+  if (end.reason !== 'exited' && end.reason !== 'timeout') return false;
+  if (policy.mode === 'always') return true;
+  if (policy.mode === 'on-failure') return end.reason === 'timeout' || end.exitCode !== 0;
+  return false;
+}
+
+/** timeout(1) conventions: the job's own code, 128+N for signal N, 124 for a timeout. */
+export function exitStatusOf(end: AttemptEnd, signalNumber: (name: string) => number): number {
+  if (end.reason === 'timeout' || end.reason === 'max-runtime') return 124;
+  if (end.exitCode !== null) return end.exitCode;
+  if (end.signal) return 128 + signalNumber(end.signal);
+  return 125;
+}

@@ -1,0 +1,109 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { killCgroup } from '../os/cgroup.ts';
+import { identityKey } from '../proc/identity.ts';
+import { signalIdentity } from '../proc/signal.ts';
+import type { Snapshot } from '../proc/snapshot.ts';
+import { collectMembers, protectedPids, snapshotForScopes } from './members.ts';
+import { reapAdopted } from './reaper.ts';
+import type { JobScope, Member } from './scope.ts';
+import { describeLeftover, type Leftover } from './leftovers.ts';
+
+export interface TeardownOptions {
+  signal?: NodeJS.Signals;
+  graceMs?: number;
+  /** after SIGKILL, how long to wait before calling what is left unkillable */
+  unkillableMs?: number;
+  /** pids that are never members (the sentinel) */
+  exclude?: Iterable<number>;
+  pollMs?: number;
+  /** skip the grace period: SIGKILL at once (a second Ctrl-C) */
+  immediate?: boolean;
+  /** a later call (second Ctrl-C) can cut the grace short */
+  abort?: AbortSignal;
+  onSignalled?: (m: Member, sig: string) => void;
+}
+
+export interface TeardownResult {
+  /** every member signalled, keyed by job */
+  members: Member[];
+  killed: number;
+  leftovers: Leftover[];
+  ms: number;
+  escalated: boolean;
+}
+
+/**
+ * The one teardown routine (DESIGN.md): signal every member with the stop signal and SIGCONT, re-collect
+ * through the grace period, SIGKILL what is left, and wait until the set is verified empty. Never hangs:
+ * what survives the unkillable timeout is returned as leftovers with its state, wchan and owner.
+ */
+export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): Promise<TeardownResult> {
+  const started = performance.now();
+  const stopSignal = opts.signal ?? 'SIGTERM';
+  const grace = opts.immediate ? 0 : (opts.graceMs ?? 10_000);
+  const unkillable = opts.unkillableMs ?? 5_000;
+  const poll = opts.pollMs ?? 20;
+  const all = new Map<string, Member>();
+  const eperm = new Set<string>();
+  const sentStop = new Set<string>();
+  const sentKill = new Set<string>();
+  let snap: Snapshot = snapshotForScopes(scopes);
+  const exclude = protectedPids(snap, opts.exclude);
+  let escalated = false;
+
+  const collect = (): Map<number, Member> => {
+    snap = snapshotForScopes(scopes);
+    reapAdopted(snap);
+    const found = collectMembers(scopes, snap, exclude);
+    for (const m of found.values()) all.set(identityKey(m), m);
+    return found;
+  };
+  const send = (m: Member, sig: NodeJS.Signals, sent: Set<string>) => {
+    const key = identityKey(m);
+    if (sent.has(key) || eperm.has(key)) return;
+    sent.add(key);
+    const r = signalIdentity(m, sig);
+    if (r === 'eperm') eperm.add(key);
+    else if (r === 'sent') opts.onSignalled?.(m, sig);
+  };
+  // A zombie is dead: only a zombie we (or a member) must still reap keeps the set non-empty.
+  const pending = (found: Map<number, Member>) =>
+    [...found.values()].filter((m) => {
+      const p = snap.get(m.pid);
+      if (!p || p.state !== 'Z') return !eperm.has(identityKey(m));
+      return p.ppid === process.pid || found.has(p.ppid);
+    });
+
+  let found = collect();
+  if (grace > 0) {
+    const deadline = performance.now() + grace;
+    while (true) {
+      for (const m of found.values()) {
+        send(m, stopSignal, sentStop);
+        // SIGCONT after the stop signal: a stopped process then wakes with the signal already pending.
+        signalIdentity(m, 'SIGCONT');
+      }
+      if (!pending(found).length || performance.now() >= deadline || opts.abort?.aborted) break;
+      await sleep(poll);
+      found = collect();
+    }
+  }
+  found = collect();
+  if (pending(found).length) {
+    escalated = true;
+    for (const s of scopes) if (s.cgroup) killCgroup(s.cgroup);
+    const deadline = performance.now() + unkillable;
+    while (true) {
+      for (const m of found.values()) send(m, 'SIGKILL', sentKill);
+      if (!pending(found).length || performance.now() >= deadline) break;
+      await sleep(poll);
+      found = collect();
+    }
+  }
+  const leftovers = pending(found).map((m) => describeLeftover(m, snap, eperm.has(identityKey(m))));
+  for (const key of eperm) {
+    const m = all.get(key)!;
+    if (snap.has(m.pid) && !leftovers.some((l) => l.pid === m.pid)) leftovers.push(describeLeftover(m, snap, true));
+  }
+  return { members: [...all.values()], killed: sentKill.size, leftovers, ms: performance.now() - started, escalated };
+}
