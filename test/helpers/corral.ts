@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'bin', 'corral.js');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+/** A fresh CORRAL_HOME, so each test has its own ledger. World-writable for tests that drop privileges. */
+export function tempHome(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-home-'));
+  chmodSync(dir, 0o777);
+  return dir;
+}
+
+export interface CorralResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CorralProcess {
+  child: ChildProcess;
+  done: Promise<CorralResult>;
+  /** everything written to stdout/stderr so far */
+  output: () => string;
+}
+
+/** Starts the real corral binary with the Node that runs the tests. */
+export function startCorral(args: string[], opts: { env?: NodeJS.ProcessEnv; home?: string; cwd?: string; uid?: number; gid?: number } = {}): CorralProcess {
+  const env = { ...process.env, NO_COLOR: '1', ...opts.env };
+  if (opts.home) env.CORRAL_HOME = opts.home;
+  const child = spawn(process.execPath, [BIN, ...args], { env, cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'], uid: opts.uid, gid: opts.gid });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const done = new Promise<CorralResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done, output: () => stdout + stderr };
+}
+
+export async function runCorral(args: string[], opts: Parameters<typeof startCorral>[1] = {}): Promise<CorralResult> {
+  return startCorral(args, opts).done;
+}

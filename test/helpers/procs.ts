@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { listPids } from '../../src/proc/snapshot.ts';
+import { readStat } from '../../src/proc/stat.ts';
+import { isAlive, type Identity } from '../../src/proc/identity.ts';
+
+/** A token no other process on the machine carries: tests mark what they start with it. */
+export function newToken(label = 't'): string {
+  return `corraltest_${label}_${randomBytes(6).toString('hex')}`;
+}
+
+/** Live (non-zombie counts too) processes whose environment or command line carries the token. */
+export function findByToken(token: string): (Identity & { state: string; cmd: string })[] {
+  const out: (Identity & { state: string; cmd: string })[] = [];
+  for (const pid of listPids()) {
+    if (pid === process.pid) continue;
+    let hit = false;
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ');
+      hit = cmd.includes(token) || readFileSync(`/proc/${pid}/environ`, 'latin1').includes(token);
+    } catch {
+      /* gone, or a kernel thread */
+    }
+    if (!hit) continue;
+    const st = readStat(pid);
+    if (st) out.push({ pid, starttime: st.starttime, state: st.state, cmd: cmd.trim() });
+  }
+  return out;
+}
+
+/** Polls until the condition holds; throws with the label after the deadline. Never a fixed sleep. */
+export async function waitFor<T>(cond: () => T | Promise<T>, label: string, timeoutMs = 10_000, intervalMs = 25): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const v = await cond();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for: ${label}`);
+    await sleep(intervalMs);
+  }
+}
+
+/**
+ * Remembers every pid and token a test learned. cleanup() SIGKILLs whatever is still alive (checked by
+ * identity, never a bare pid) and returns what it had to kill, so a test can assert that it was nothing.
+ */
+export class Tracker {
+  readonly ids: Identity[] = [];
+  readonly tokens: string[] = [];
+
+  pid(pid: number | undefined): void {
+    if (!pid) return;
+    const st = readStat(pid);
+    if (st) this.ids.push({ pid, starttime: st.starttime });
+  }
+
+  token(label?: string): string {
+    const t = newToken(label);
+    this.tokens.push(t);
+    return t;
+  }
+
+  alive(): Identity[] {
+    const found = new Map<string, Identity>();
+    for (const id of this.ids) if (isAlive(id) && readStat(id.pid)?.state !== 'Z') found.set(`${id.pid}:${id.starttime}`, id);
+    for (const t of this.tokens) for (const id of findByToken(t)) if (id.state !== 'Z') found.set(`${id.pid}:${id.starttime}`, id);
+    return [...found.values()];
+  }
+
+  /** Force-kills every learned process still alive (SIGCONT first, for stopped ones); returns them. */
+  async cleanup(): Promise<Identity[]> {
+    const left = this.alive();
+    for (const id of left) {
+      if (readStat(id.pid)?.starttime !== id.starttime) continue;
+      try {
+        process.kill(id.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    await waitFor(() => this.alive().length === 0, 'tracked processes to die after SIGKILL', 10_000).catch(() => {});
+    return left;
+  }
+}
