@@ -130,6 +130,9 @@ function collect(lib: NvmlLib): GpuView {
       for (const p of toProcesses(index, res.infos, kind)) addProcess(processes, p);
     }
   }
+  if (devices.length === 0) {
+    return makeEmptyView({ name: 'nvml', ok: false, error: `no device could be opened: ${warnings.join('; ')}` });
+  }
   const detail = [`driver ${driverVersion ?? 'unknown'}`, `process api ${lib.processApi}`];
   if (layouts.size) detail.push(`process entries: ${[...layouts].join('; ')}`);
   const probe = { name: 'nvml' as const, ok: true, detail: detail.join(', '), ...(warnings.length ? { warnings } : {}) };

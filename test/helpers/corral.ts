@@ -31,7 +31,7 @@ export interface CorralProcess {
 
 /** Starts the real corral binary with the Node that runs the tests. */
 export function startCorral(args: string[], opts: { env?: NodeJS.ProcessEnv; home?: string; cwd?: string; uid?: number; gid?: number } = {}): CorralProcess {
-  const env = { ...process.env, NO_COLOR: '1', ...opts.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...opts.env };
   if (opts.home) env.CORRAL_HOME = opts.home;
   const child = spawn(process.execPath, [BIN, ...args], { env, cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'], uid: opts.uid, gid: opts.gid });
   let stdout = '';
