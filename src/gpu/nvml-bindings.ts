@@ -5,7 +5,6 @@ const require = createRequire(import.meta.url);
 
 export const NVML_SUCCESS = 0;
 export const NVML_ERROR_NOT_SUPPORTED = 3;
-export const NVML_ERROR_NO_PERMISSION = 4;
 export const NVML_ERROR_INSUFFICIENT_SIZE = 7;
 
 // Buffer sizes from nvml.h (the _V2_ ones are the larger, current ones).
