@@ -1,1 +1,46 @@
-import type { Command } from 'commander'; export function register(_p: Command): void {}
+import type { Command } from 'commander';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UsageError } from '../config/errors.ts';
+import { openLedger } from '../ledger/db.ts';
+import { getJob, jobsOfRun, type JobRow } from '../ledger/jobs.ts';
+import { findRun, getRun } from '../ledger/runs.ts';
+
+export function register(program: Command): void {
+  program
+    .command('logs')
+    .description('print the logs of a run or job started with --log (or any pool task)')
+    .argument('<run-or-job>', "a run id (or unique prefix, name, or 'last'), or a job id")
+    .option('-f, --follow', 'keep printing as the logs grow, until the run ends')
+    .addHelpText('after', '\nExamples:\n  corral logs last\n  corral logs 20261123-111800-a3f9 --follow\n  corral logs 20261123-111800-a3f9.main')
+    .action(async (ref: string, flags: { follow?: boolean }) => {
+      const db = openLedger();
+      const job = getJob(db, ref);
+      const run = job ? getRun(db, job.run_id) : findRun(db, ref);
+      if (!run) throw new UsageError(`no run or job '${ref}' in the ledger`, 'see corral history for run ids');
+      const jobs = (job ? [job] : jobsOfRun(db, run.id)).filter((j) => j.log_path);
+      if (!jobs.length) throw new UsageError(`run ${run.id} kept no logs`, 'start runs with --log to keep their output: corral run --log -- CMD');
+      const offsets = new Map<string, number>();
+      const many = jobs.length > 1;
+      const pump = (j: JobRow) => {
+        const path = j.log_path!;
+        if (!existsSync(path)) return;
+        const from = offsets.get(path) ?? 0;
+        const size = statSync(path).size;
+        if (size <= from) return;
+        const buf = Buffer.alloc(size - from);
+        const fd = openSync(path, 'r');
+        readSync(fd, buf, 0, buf.length, from);
+        closeSync(fd);
+        offsets.set(path, size);
+        const text = buf.toString('utf8');
+        process.stdout.write(many ? text.replace(/^(?=.)/gm, `[${j.name}] `) : text);
+      };
+      for (const j of jobs) pump(j);
+      while (flags.follow && getRun(db, run.id)?.status === 'running') {
+        await sleep(250);
+        for (const j of jobsOfRun(db, run.id).filter((x) => x.log_path)) pump(j);
+      }
+      if (flags.follow) for (const j of jobsOfRun(db, run.id).filter((x) => x.log_path)) pump(j);
+    });
+}

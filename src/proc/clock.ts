@@ -23,3 +23,21 @@ export function startedAtMs(starttime: number): number {
 export function ticksNow(): number {
   return Math.floor(((Date.now() - bootTimeMs()) * CLOCK_TICKS) / 1000);
 }
+
+let pageBytes: number | undefined;
+
+/** The page size, derived from this process's own RSS in pages (stat) and in kB (status). */
+export function pageSize(): number {
+  if (pageBytes === undefined) {
+    try {
+      const pages = Number(readFileSync('/proc/self/statm', 'latin1').split(' ')[1]);
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'latin1'))?.[1]);
+      const guess = (kb * 1024) / pages;
+      // round to a power of two: the two reads are not atomic
+      pageBytes = 2 ** Math.round(Math.log2(guess));
+    } catch {
+      pageBytes = 4096;
+    }
+  }
+  return pageBytes;
+}

@@ -1,12 +1,10 @@
 import { openLedger } from '../ledger/db.ts';
 import { addEvent } from '../ledger/events.ts';
 import { attemptsOfRun, jobsOfRun, updateJob, finishAttempt } from '../ledger/jobs.ts';
-import { registryOfRun } from '../ledger/registry.ts';
 import { getRun, updateRun } from '../ledger/runs.ts';
 import { removeCgroup } from '../os/cgroup.ts';
-import { CLOCK_TICKS, bootTimeMs } from '../proc/clock.ts';
+import { scopesFromLedger } from './ledger-scopes.ts';
 import { isAlive } from '../proc/identity.ts';
-import type { JobScope } from './scope.ts';
 import { teardown } from './teardown.ts';
 
 /**
@@ -26,19 +24,9 @@ export async function sentinelTeardown(runId: string, log: (s: string) => void):
     log(`sentinel: supervisor ${run.supervisor_pid} is still alive; its pipe closed unexpectedly, tearing down anyway`);
   }
   const config = JSON.parse(run.config ?? '{}') as { graceMs?: number; stopSignal?: NodeJS.Signals };
-  const sinceTicks = Math.floor(((run.started_at - bootTimeMs()) * CLOCK_TICKS) / 1000) - 2;
   const jobs = jobsOfRun(db, runId).filter((j) => j.state === 'running' || j.state === 'pending');
   const attempts = attemptsOfRun(db, runId);
-  const registry = registryOfRun(db, runId, { live: true });
-  const scopes: JobScope[] = jobs.map((j) => {
-    const a = attempts.filter((x) => x.job_id === j.id && x.ended_at === null).pop();
-    return {
-      runId, jobId: j.id, cgroup: j.cgroup, sinceTicks,
-      leader: a?.pid && a.starttime !== null ? { pid: a.pid, starttime: a.starttime } : null,
-      registry: registry.filter((r) => r.job_id === j.id),
-    };
-  });
-  scopes.push({ runId, jobId: runId, wholeRun: true, cgroup: run.cgroup, sinceTicks, registry });
+  const scopes = scopesFromLedger(db, run, { jobs });
   const started = Date.now();
   const result = await teardown(scopes, { signal: config.stopSignal ?? 'SIGTERM', graceMs: config.graceMs ?? 10_000 });
   if (run.cgroup) removeCgroup(run.cgroup);
