@@ -91,6 +91,8 @@ export function renderCommand(cmd: StageCommand, ctx: RenderContext): string[] {
 
 export interface TemplateProblem {
   offset: number;
+  /** the placeholder as written, e.g. `{ckpt}` */
+  text: string;
   /** "unknown placeholder ..." in the expected/found form the config errors use */
   message: string;
   hint?: string;
@@ -103,17 +105,18 @@ export function checkTemplate(tpl: string, items: PoolItem[], hasGpu: boolean): 
     if (['', '#', 'item'].includes(p.name)) continue;
     if (p.name === 'gpu') {
       if (hasGpu) continue;
-      return { offset: p.offset, message: 'expected a pool with gpus for {gpu}, found a CPU-only pool', hint: 'set gpus, or drop {gpu}' };
+      return { offset: p.offset, text: p.text, message: 'expected a pool with gpus for {gpu}, found a CPU-only pool', hint: 'set gpus, or drop {gpu}' };
     }
     if (fieldNames.includes(p.name)) {
       const lacking = items.find((it) => it.fields[p.name] === undefined);
       if (!lacking) continue;
-      return { offset: p.offset, message: `expected every item to have the field '${p.name}', found item ${lacking.index + 1} without it: ${lacking.value}` };
+      return { offset: p.offset, text: p.text, message: `expected every item to have the field '${p.name}', found item ${lacking.index + 1} without it: ${lacking.value}` };
     }
     const known = [...BUILTIN_PLACEHOLDERS, ...fieldNames.map((f) => `{${f}}`)];
     const near = suggest(p.text, known);
     return {
       offset: p.offset,
+      text: p.text,
       message: `expected a placeholder (one of ${known.join(', ')}), found unknown placeholder ${p.text}${near ? ` (did you mean ${near}?)` : ''}`,
       hint: 'write {{ for a literal {',
     };
