@@ -6,7 +6,7 @@ import { addEvent } from '../ledger/events.ts';
 import { finishAttempt, insertAttempt, insertJob, updateJob } from '../ledger/jobs.ts';
 import type { Identity } from '../proc/identity.ts';
 import { signalNumberOf } from '../config/signals.ts';
-import { exitStatusOf, shouldRestart, type AttemptEnd, type RestartPolicy, type StopReason } from '../supervise/restart-policy.ts';
+import { exitStatusOf, restartDelayMs, shouldRestart, type AttemptEnd, type RestartPolicy, type StopReason } from '../supervise/restart-policy.ts';
 import type { JobScope } from '../supervise/scope.ts';
 import { spawnJob } from '../supervise/spawn-job.ts';
 import { teardown, type TeardownResult } from '../supervise/teardown.ts';
@@ -105,8 +105,13 @@ export class JobRunner {
       last = await this.attempt(n);
       updateJob(db, this.id, { attempts: n });
       if (this.stopReason || !shouldRestart(s.restart, last.end, n - 1)) break;
-      this.ctx.onEvent?.('restart', { job: s.name, attempt: n + 1, delayMs: s.restart.delayMs });
-      if (await this.waitOrStop(s.restart.delayMs)) break;
+      const delayMs = restartDelayMs(s.restart, n);
+      this.ctx.onEvent?.('restart', { job: s.name, attempt: n + 1, delayMs });
+      if (await this.waitOrStop(delayMs)) {
+        // stopped between attempts: the job ended for that reason, not the way its last attempt did
+        last = { ...last, end: { ...last.end, reason: this.stopReason! } };
+        break;
+      }
     }
     const end = last.end;
     const status = exitStatusOf(end, signalNumberOf);
@@ -120,7 +125,10 @@ export class JobRunner {
   /** Sleeps, waking early on stop; true when stopped. */
   private async waitOrStop(ms: number): Promise<boolean> {
     if (this.stopReason) return true;
-    await Promise.race([sleep(ms), new Promise<void>((r) => (this.wake = r))]);
+    // the timer is cancelled on stop: a pending 30s restart delay must not keep corral alive after the run
+    const cancel = new AbortController();
+    await Promise.race([sleep(ms, undefined, { signal: cancel.signal }).catch(() => {}), new Promise<void>((r) => (this.wake = r))]);
+    cancel.abort();
     this.wake = null;
     return this.stopReason !== null;
   }
@@ -130,7 +138,7 @@ export class JobRunner {
     const s = this.spec;
     const started = Date.now();
     const log = s.logPath ? attachLog(s.logPath, n, s.echo ?? true) : null;
-    const { child, leader } = spawnJob({ argv: s.argv, runId, jobId: this.id, env: s.env, cwd: s.cwd, cgroup: this.cgroup, stdio: log ? ['inherit', 'pipe', 'pipe'] : (s.stdio ?? 'inherit') });
+    const { child, leader } = spawnJob({ argv: s.argv, runId, jobId: this.id, env: s.env, cwd: s.cwd, cgroup: this.cgroup, stdio: log ? [Array.isArray(s.stdio) ? s.stdio[0] : 'inherit', 'pipe', 'pipe'] : (s.stdio ?? 'inherit') });
     if (log) log.pipe(child);
     const attemptId = insertAttempt(db, { job_id: this.id, run_id: runId, n, pid: leader.pid, starttime: leader.starttime, pgid: leader.pid, sid: leader.pid, cgroup: this.cgroup, started_at: started });
     this.ctx.onEvent?.('start', { job: s.name, attempt: n, pid: leader.pid });

@@ -5,6 +5,10 @@ export interface RestartPolicy {
   delayMs: number;
   /** restarts allowed after the first attempt; Infinity when unlimited */
   maxRestarts: number;
+  /** exponential backoff: each restart waits `factor` times longer than the one before (default 1) */
+  factor?: number;
+  /** cap on the backoff delay; null or absent means no cap */
+  maxDelayMs?: number | null;
 }
 
 export interface AttemptEnd {
@@ -30,6 +34,12 @@ export function shouldRestart(policy: RestartPolicy, end: AttemptEnd, restartsSo
   if (policy.mode === 'always') return true;
   if (policy.mode === 'on-failure') return end.reason === 'timeout' || end.exitCode !== 0;
   return false;
+}
+
+/** The wait before restart number `restart` (1-based): delayMs, times factor per earlier restart, capped. */
+export function restartDelayMs(policy: RestartPolicy, restart: number): number {
+  const delay = policy.delayMs * (policy.factor ?? 1) ** Math.max(0, restart - 1);
+  return policy.maxDelayMs == null ? delay : Math.min(delay, policy.maxDelayMs);
 }
 
 /** timeout(1) conventions: the job's own code, 128+N for signal N, 124 for a timeout. */
