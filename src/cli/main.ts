@@ -12,6 +12,7 @@ type Loader = () => Promise<{ register: (program: Command) => void }>;
 // pay for the supervisor and the supervisor does not pay for the report renderer.
 const COMMANDS: Record<string, Loader> = {
   run: () => import('./run.ts'),
+  pool: () => import('./pool.ts'),
   ps: () => import('./ps.ts'),
   history: () => import('./history.ts'),
   logs: () => import('./logs.ts'),

@@ -1,0 +1,96 @@
+import { Command } from 'commander';
+import { UsageError } from '../config/errors.ts';
+import { buildCliPool, type PoolCliOptions } from '../config/pool-cli.ts';
+import { loadPoolFile } from '../config/pool-file.ts';
+import type { PoolSpec } from '../config/pool-spec.ts';
+import type { ResumeFrom } from '../jobs/pool-resume.ts';
+import { printJson, say } from './output.ts';
+
+interface PoolFlags extends PoolCliOptions {
+  resume?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Flags that describe a command-line pool; a pool file sets the same things itself. */
+const SPEC_FLAGS: (keyof PoolCliOptions)[] = ['name', 'gpus', 'perGpu', 'jobs', 'timeout', 'retries', 'backoff', 'backoffMax', 'stopSignal', 'grace', 'halt', 'preflight', 'minFreeMem', 'items'];
+const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+export function register(program: Command): void {
+  program
+    .command('pool')
+    .description('run many tasks over GPU slots (or CPU slots), stage by stage, with retries, resume and a live progress display')
+    .argument('[args...]', 'a pool file (FILE.yaml), or the command, then ::: and the items (after --)')
+    .option('--gpus <list>', 'GPUs to spread tasks over: 0,1 or 0-3')
+    .option('--per-gpu <n>', 'tasks at once on each GPU (default 1)')
+    .option('--jobs <n>', 'tasks at once in a CPU-only pool (instead of --gpus)')
+    .option('--items <file>', 'items from a file: one per line, or JSON lines (.jsonl)')
+    .option('--name <name>', 'a name for the run, shown in ps and history')
+    .option('--timeout <dur>', 'stop an attempt after this long')
+    .option('--retries <n>', 'attempts after a failed one (default 0)')
+    .option('--backoff <dur>', 'wait before the first retry, doubling each retry (default 1s)')
+    .option('--backoff-max <dur>', 'longest wait between retries')
+    .option('--stop-signal <sig>', 'signal that asks a task to stop (default TERM)')
+    .option('--grace <dur>', 'time between the stop signal and SIGKILL (default 10s)')
+    .option('--halt <policy>', 'never (default), soon-after:N (start nothing new after N failures), now-after:N (also stop running tasks)')
+    .option('--preflight <policy>', 'before a task starts on a GPU that other processes use: ignore|warn|wait|reap|fail (default warn)')
+    .option('--min-free-mem <size>', 'preflight also wants this much free GPU memory (e.g. 4GiB)')
+    .option('--resume <run>', "run only the tasks of an earlier pool run (id, prefix, name or 'last') that did not succeed")
+    .option('--json', 'print the result of every task as JSON on stdout')
+    .option('-q, --quiet', 'no progress display, only the summary')
+    .addHelpText('after', `
+Examples:
+  corral pool examples/pool.yaml                     stages, retries and items from a file
+  corral pool --gpus 0-3 --per-gpu 2 -- python3 sample.py --ckpt {} ::: a.pt b.pt c.pt
+  corral pool --jobs 8 --timeout 10m --retries 2 --items ckpts.txt -- 'python3 eval.py {} > out/{#}.json'
+  corral pool --resume last                          run again what did not succeed last time
+
+Placeholders: {} the item, {#} its number, {gpu} the slot's GPU, {field} a field of a JSON-lines item.
+Each task gets CUDA_VISIBLE_DEVICES and CORRAL_GPU, its own log (corral logs RUN), and its result is in the
+ledger before its slot is reused. Ctrl-C stops starting tasks and stops the running ones (again: kill at
+once); the run is then 'interrupted' and --resume picks it up. Exit status: 0 when every task succeeded,
+1 when any failed, was skipped or the pool halted, 130/143 when interrupted, 2 for a bad pool file or flag.`)
+    .action(async (args: string[], flags: PoolFlags) => {
+      const { spec, resume } = await resolvePool(args, flags);
+      const { runPool } = await import('../jobs/pool-run.ts');
+      const { createProgress } = await import('../jobs/progress.ts');
+      const { poolResultToJson, renderPoolSummary } = await import('../jobs/pool-summary.ts');
+      const { probeGpus } = await import('../gpu/probe.ts');
+      const mode = flags.quiet ? 'quiet' : process.stderr.isTTY ? 'live' : 'plain';
+      const result = await runPool({ spec, resume, argv: process.argv.slice(2), probe: () => probeGpus(), observer: createProgress({ mode }) });
+      process.stderr.write(renderPoolSummary(result));
+      for (const l of result.leftovers) {
+        say(`still alive: pid ${l.pid} (${l.user}, state ${l.state}) ${l.command}\n  ${l.why === 'eperm' ? 'not permitted to signal it' : 'unkillable'}: ${l.fix}`);
+      }
+      if (flags.json) printJson(poolResultToJson(result));
+      process.exitCode = result.exitCode;
+    });
+}
+
+/** The pool to run, from a file, the command line, or the run being resumed; every check happens here. */
+export async function resolvePool(args: string[], flags: PoolFlags): Promise<{ spec: PoolSpec; resume?: ResumeFrom }> {
+  const given = SPEC_FLAGS.filter((k) => flags[k] !== undefined);
+  let spec: PoolSpec | undefined;
+  if (args.length === 1 && flags.gpus === undefined && flags.jobs === undefined) {
+    if (given.length) throw new UsageError(`${given.map(flagName).join(', ')}: set ${given.length > 1 ? 'these' : 'this'} in ${args[0]} instead`, 'flags describe a pool given on the command line; a pool file describes itself');
+    spec = loadPoolFile(args[0]!);
+  } else if (args.length || given.length || !flags.resume) {
+    spec = buildCliPool(flags, args);
+  }
+  let resume: ResumeFrom | undefined;
+  if (flags.resume !== undefined) {
+    const { openLedger } = await import('../ledger/db.ts');
+    const { findResumeRun } = await import('../jobs/pool-resume.ts');
+    const db = openLedger();
+    try {
+      resume = findResumeRun(db, flags.resume);
+    } finally {
+      db.close();
+    }
+    spec ??= resume.spec;
+  }
+  if (spec!.preflight === 'reap') {
+    throw new UsageError('preflight policy reap is not available yet: it needs corral strays/reap, which has not landed', 'use --preflight wait (or preflight: wait in the file) for now');
+  }
+  return { spec: spec!, resume };
+}

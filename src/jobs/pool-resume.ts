@@ -1,0 +1,63 @@
+import { UsageError } from '../config/errors.ts';
+import type { PoolSpec } from '../config/pool-spec.ts';
+import type { Db } from '../ledger/db.ts';
+import { jobsOfRun } from '../ledger/jobs.ts';
+import { findRun, type RunRow } from '../ledger/runs.ts';
+import { taskKey } from './pool-plan.ts';
+
+/**
+ * `--resume RUN|last`: what an earlier pool run (and the runs it resumed in turn) already got done.
+ * A pool run's config holds its resolved spec and the run it resumed, so a chain of resumes adds up
+ * and `corral pool --resume last` alone can run the same pool again.
+ */
+export interface PoolRunConfig {
+  pool: PoolSpec;
+  resumeOf: string | null;
+}
+
+export interface ResumeFrom {
+  run: RunRow;
+  spec: PoolSpec;
+  /** taskKey(stage, item) of every task that succeeded in that run or one it resumed */
+  done: Set<string>;
+}
+
+function lastPoolRun(db: Db): RunRow | undefined {
+  return db.prepare("SELECT * FROM runs WHERE kind = 'pool' ORDER BY started_at DESC, id DESC LIMIT 1").get() as RunRow | undefined;
+}
+
+function readConfig(run: RunRow): PoolRunConfig | null {
+  try {
+    const c = JSON.parse(run.config ?? '{}') as Partial<PoolRunConfig>;
+    return c.pool ? { pool: c.pool, resumeOf: c.resumeOf ?? null } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Resolves the run to resume; throws a UsageError (nothing started) when there is none to resume. */
+export function findResumeRun(db: Db, ref: string): ResumeFrom {
+  const run = ref === 'last' ? lastPoolRun(db) : findRun(db, ref);
+  if (!run) throw new UsageError(ref === 'last' ? 'no earlier pool run to resume' : `no run '${ref}' in the ledger`, 'corral history lists past runs');
+  if (run.kind !== 'pool') throw new UsageError(`run ${run.id} is a '${run.kind}' run, not a pool`, 'resume a run started by corral pool');
+  if (run.status === 'running') throw new UsageError(`run ${run.id} is still running (supervisor pid ${run.supervisor_pid})`, 'stop it first, or wait until it ends');
+  const config = readConfig(run);
+  if (!config) throw new UsageError(`run ${run.id} has no pool configuration in the ledger`);
+  return { run, spec: config.pool, done: succeededTasks(db, run) };
+}
+
+/** Succeeded tasks of a run and of every run it resumed (a cycle or a missing run ends the walk). */
+export function succeededTasks(db: Db, run: RunRow): Set<string> {
+  const done = new Set<string>();
+  const seen = new Set<string>();
+  let cur: RunRow | undefined = run;
+  while (cur && !seen.has(cur.id)) {
+    seen.add(cur.id);
+    for (const j of jobsOfRun(db, cur.id)) {
+      if (j.role === 'task' && j.state === 'succeeded' && j.stage !== null && j.item !== null) done.add(taskKey(j.stage, j.item));
+    }
+    const prev: string | null | undefined = readConfig(cur)?.resumeOf;
+    cur = prev ? findRun(db, prev) : undefined;
+  }
+  return done;
+}

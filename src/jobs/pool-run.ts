@@ -1,0 +1,158 @@
+import type { PoolSlot, PoolSpec } from '../config/pool-spec.ts';
+import type { GpuView } from '../gpu/types.ts';
+import { addEvent } from '../ledger/events.ts';
+import type { RunStatus } from '../ledger/runs.ts';
+import { readEnvFacts } from '../proc/markers.ts';
+import type { Leftover } from '../supervise/leftovers.ts';
+import { exitCodeForSignal, handleStopSignals } from '../supervise/signals.ts';
+import type { JobRunner } from './job-runner.ts';
+import { PoolPlan, type PoolTask, type TaskResult } from './pool-plan.ts';
+import type { ResumeFrom } from './pool-resume.ts';
+import { buildTaskRunner, recordRefusedTask, recordUnrunTask, runTaskOnSlot } from './pool-task.ts';
+import { Preflight } from './preflight.ts';
+import { RunSession } from './run-session.ts';
+
+/** What the scheduler tells the display (progress.ts) as the pool goes. */
+export interface PoolObserver {
+  begin(runId: string, plan: PoolPlan, slots: PoolSlot[]): void;
+  started(task: PoolTask, slot: PoolSlot): void;
+  retrying(task: PoolTask, attempt: number, delayMs: number): void;
+  ended(task: PoolTask, skipped: PoolTask[]): void;
+  /** a task waits for its GPU (preflight policy wait); why is null when the wait is over */
+  waiting(gpu: number, why: string | null): void;
+  note(line: string): void;
+  close(): void;
+}
+
+export interface PoolRunOptions {
+  spec: PoolSpec;
+  argv: string[];
+  resume?: ResumeFrom;
+  /** the GPU probe for preflight checks (probeGpus in the CLI) */
+  probe: () => Promise<GpuView>;
+  observer: PoolObserver;
+  onStart?: (session: RunSession) => void;
+}
+
+export interface PoolResult {
+  runId: string;
+  resumedFrom: string | null;
+  status: RunStatus;
+  /** 0 all succeeded; 1 a task failed or was skipped, or the pool halted; 128+N interrupted by signal N */
+  exitCode: number;
+  stopReason: 'completed' | 'halted' | 'signal';
+  startedAt: number;
+  endedAt: number;
+  tasks: PoolTask[];
+  leftovers: Leftover[];
+}
+
+/**
+ * `corral pool`: one RunSession whose tasks fill the slots. A task starts as soon as a slot is free and
+ * its item's earlier stages succeeded; its result is in the ledger before the slot takes the next one.
+ * First Ctrl-C: start nothing more, tear the running tasks down gracefully, record 'interrupted'
+ * (resumable). Second: kill at once. SIGKILL of corral: the run's sentinel tears everything down.
+ */
+export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
+  const { spec, observer } = opts;
+  const config = { pool: spec, resumeOf: opts.resume?.run.id ?? null };
+  const session = new RunSession({ kind: 'pool', name: spec.name ?? undefined, argv: opts.argv, config, graceMs: spec.graceMs, stopSignal: spec.stages[0]?.stopSignal ?? 'SIGTERM' });
+  opts.onStart?.(session);
+  const startedAt = Date.now();
+  const plan = new PoolPlan(spec, opts.resume?.done);
+  if (opts.resume) addEvent(session.db, session.id, null, 'resume', { from: opts.resume.run.id, doneBefore: plan.counts().doneBefore });
+  const ctx = session.context();
+  const running = new Map<PoolTask, JobRunner | null>();
+  const byName = new Map(plan.tasks.map((t) => [t.name, t]));
+  ctx.onEvent = (kind, d) => {
+    if (kind === 'restart') observer.retrying(byName.get(String(d.job))!, Number(d.attempt), Number(d.delayMs));
+  };
+  const stopWaits = new AbortController();
+  let stopReason: PoolResult['stopReason'] = 'completed';
+  let failures = 0;
+  const halt = (reason: 'halted' | 'signal') => {
+    if (stopReason === 'signal') return;
+    stopReason = reason;
+    stopWaits.abort();
+    if (reason === 'signal' || spec.halt.mode === 'now') for (const r of running.values()) r?.stop(reason);
+  };
+  const preflight = new Preflight({
+    policy: spec.preflight, minFreeBytes: spec.minFreeMemBytes, probe: opts.probe, say: (l) => observer.note(l),
+    ours: (pid) => readEnvFacts(pid).runId === session.id || session.poller.identities().some((i) => i.pid === pid),
+    onWait: (gpu, why) => observer.waiting(gpu, why),
+  });
+  const signals = handleStopSignals(
+    (sig) => {
+      observer.note(`received ${sig}: starting no more tasks, stopping the running ones (again to kill at once)`);
+      halt('signal');
+    },
+    () => {
+      observer.note('second signal: killing everything now');
+      session.abort.abort();
+    },
+  );
+  observer.begin(session.id, plan, spec.slots);
+  observer.note(`run ${session.id}: ${spec.slots.length} slot(s), ${plan.tasks.length} task(s)${opts.resume ? `, ${plan.counts().doneBefore} done in ${opts.resume.run.id}` : ''}; containment ${session.describeContainment()}`);
+
+  const runOne = async (task: PoolTask, slot: PoolSlot): Promise<TaskResult | null> => {
+    const pre = await preflight.beforeTask(slot.gpu, stopWaits.signal);
+    if (!pre.go) return pre.stopped ? null : recordRefusedTask(session, task, slot, pre.reason);
+    if (stopReason !== 'completed') return null;
+    const runner = buildTaskRunner(session, ctx, task, slot);
+    running.set(task, runner);
+    observer.started(task, slot);
+    return runTaskOnSlot(session, runner, slot);
+  };
+
+  const inflight = new Set<Promise<unknown>>();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const free = [...spec.slots];
+      const pump = () => {
+        while (stopReason === 'completed' && free.length) {
+          const task = plan.nextReady();
+          if (!task) break;
+          const slot = free.shift()!;
+          plan.take(task);
+          running.set(task, null);
+          const p = runOne(task, slot).then((result) => {
+            running.delete(task);
+            if (result) {
+              const skipped = plan.settle(task, result);
+              for (const t of skipped) recordUnrunTask(session, t, null, 'skipped', `needs ${task.name}`);
+              observer.ended(task, skipped);
+              if (result.state === 'failed' && spec.halt.mode !== 'never' && ++failures >= spec.halt.failures) {
+                observer.note(`halt: ${failures} failed task(s), stopping ${spec.halt.mode === 'now' ? 'now' : 'soon (running tasks finish)'}`);
+                halt('halted');
+              }
+            } else plan.putBack(task);
+            free.push(slot);
+            free.sort((a, b) => a.index - b.index);
+            pump();
+          }).catch(reject);
+          inflight.add(p);
+          void p.finally(() => inflight.delete(p));
+        }
+        if (running.size === 0) resolve();
+      };
+      pump();
+    });
+    const sig = signals.received();
+    const counts = plan.counts();
+    const ok = counts.failed === 0 && counts.skipped === 0 && counts.pending === 0 && counts.stopped === 0;
+    const status: RunStatus = sig ? 'interrupted' : ok ? 'succeeded' : 'failed';
+    const exitCode = sig ? exitCodeForSignal(sig) : ok ? 0 : 1;
+    const swept = await session.finish(status, stopReason, exitCode, session.abort.signal.aborted);
+    const leftovers = [...plan.tasks.flatMap((t) => t.result?.leftovers ?? []), ...swept.leftovers];
+    return { runId: session.id, resumedFrom: opts.resume?.run.id ?? null, status, exitCode, stopReason, startedAt, endedAt: Date.now(), tasks: plan.tasks, leftovers };
+  } catch (e) {
+    // An internal failure never leaves processes behind: stop everything, sweep, then report.
+    halt('signal');
+    await Promise.allSettled(inflight);
+    await session.finish('failed', 'internal-error', 125, true).catch(() => {});
+    throw e;
+  } finally {
+    signals.dispose();
+    observer.close();
+  }
+}
