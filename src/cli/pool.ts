@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { UsageError } from '../config/errors.ts';
 import { buildCliPool, type PoolCliOptions } from '../config/pool-cli.ts';
 import { loadPoolFile } from '../config/pool-file.ts';
 import type { PoolSpec } from '../config/pool-spec.ts';
 import type { ResumeFrom } from '../jobs/pool-resume.ts';
+import { ledgerPath } from '../ledger/location.ts';
 import { printJson, say } from './output.ts';
 
 interface PoolFlags extends PoolCliOptions {
@@ -79,6 +81,8 @@ export async function resolvePool(args: string[], flags: PoolFlags): Promise<{ s
   }
   let resume: ResumeFrom | undefined;
   if (flags.resume !== undefined) {
+    // a missing ledger means nothing ran yet; opening it would create one, and bad usage writes nothing
+    if (!existsSync(ledgerPath())) throw new UsageError(`no earlier pool run to resume (no ledger at ${ledgerPath()})`, 'corral history lists past runs');
     const { openLedger } = await import('../ledger/db.ts');
     const { findResumeRun } = await import('../jobs/pool-resume.ts');
     const db = openLedger();

@@ -2,14 +2,13 @@ import type { PoolSlot, PoolSpec } from '../config/pool-spec.ts';
 import type { GpuView } from '../gpu/types.ts';
 import { addEvent } from '../ledger/events.ts';
 import type { RunStatus } from '../ledger/runs.ts';
-import { readEnvFacts } from '../proc/markers.ts';
 import type { Leftover } from '../supervise/leftovers.ts';
 import { exitCodeForSignal, handleStopSignals } from '../supervise/signals.ts';
 import type { JobRunner } from './job-runner.ts';
 import { PoolPlan, type PoolTask, type TaskResult } from './pool-plan.ts';
 import type { ResumeFrom } from './pool-resume.ts';
 import { buildTaskRunner, recordRefusedTask, recordUnrunTask, runTaskOnSlot } from './pool-task.ts';
-import { Preflight } from './preflight.ts';
+import { belongsToRun, Preflight } from './preflight.ts';
 import { RunSession } from './run-session.ts';
 
 /** What the scheduler tells the display (progress.ts) as the pool goes. */
@@ -68,6 +67,7 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
     if (kind === 'restart') observer.retrying(byName.get(String(d.job))!, Number(d.attempt), Number(d.delayMs));
   };
   const stopWaits = new AbortController();
+  const retired = new Set<number>();
   let stopReason: PoolResult['stopReason'] = 'completed';
   let failures = 0;
   const halt = (reason: 'halted' | 'signal') => {
@@ -78,7 +78,7 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
   };
   const preflight = new Preflight({
     policy: spec.preflight, minFreeBytes: spec.minFreeMemBytes, probe: opts.probe, say: (l) => observer.note(l),
-    ours: (pid) => readEnvFacts(pid).runId === session.id || session.poller.identities().some((i) => i.pid === pid),
+    ours: (pid) => belongsToRun(pid, session.id, session.poller.identities()),
     onWait: (gpu, why) => observer.waiting(gpu, why),
   });
   const signals = handleStopSignals(
@@ -96,7 +96,13 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
 
   const runOne = async (task: PoolTask, slot: PoolSlot): Promise<TaskResult | null> => {
     const pre = await preflight.beforeTask(slot.gpu, stopWaits.signal);
-    if (!pre.go) return pre.stopped ? null : recordRefusedTask(session, task, slot, pre.reason);
+    if (!pre.go && pre.stopped) return null;
+    if (!pre.go) {
+      // a busy GPU would otherwise refuse task after task and drain the queue that other GPUs can run
+      retired.add(slot.gpu!);
+      observer.note(`${pre.reason}: ${task.name} failed; no more tasks go to GPU ${slot.gpu} in this run`);
+      return recordRefusedTask(session, task, slot, pre.reason);
+    }
     if (stopReason !== 'completed') return null;
     const runner = buildTaskRunner(session, ctx, task, slot);
     running.set(task, runner);
@@ -126,7 +132,7 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
                 halt('halted');
               }
             } else plan.putBack(task);
-            free.push(slot);
+            if (slot.gpu === null || !retired.has(slot.gpu)) free.push(slot);
             free.sort((a, b) => a.index - b.index);
             pump();
           }).catch(reject);

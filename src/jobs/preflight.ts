@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PreflightPolicy } from '../config/pool-spec.ts';
 import type { GpuView } from '../gpu/types.ts';
+import type { Identity } from '../proc/identity.ts';
+import { readEnvFacts } from '../proc/markers.ts';
 import { readProc } from '../proc/snapshot.ts';
 import { userName } from '../supervise/leftovers.ts';
 
@@ -40,6 +42,11 @@ export function checkGpu(view: GpuView, gpu: number, ours: (pid: number) => bool
   const freeBytes = dev?.memTotalBytes !== undefined && dev.memUsedBytes !== undefined ? dev.memTotalBytes - dev.memUsedBytes : null;
   const enoughMem = minFreeBytes === null || (freeBytes !== null && freeBytes >= minFreeBytes);
   return { gpu, known: dev !== undefined, others, freeBytes, enoughMem };
+}
+
+/** A process of this run: it carries the run's marker, or the registry saw it in one of the run's jobs. */
+export function belongsToRun(pid: number, runId: string, registry: Identity[]): boolean {
+  return readEnvFacts(pid).runId === runId || registry.some((i) => i.pid === pid);
 }
 
 function formatBytes(n: number): string {

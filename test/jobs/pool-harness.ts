@@ -22,12 +22,12 @@ export function stateDir(): string {
 }
 
 /** A two-stage pool file (sample, then evaluate of the same item) running task.py. */
-export function writeTwoStagePool(state: string, items: string[], extra: { sample?: string; evaluate?: string; top?: string } = {}): string {
+export function writeTwoStagePool(state: string, items: string[], extra: { sample?: string; evaluate?: string; top?: string; grace?: string } = {}): string {
   const run = (stage: string) => `[${JSON.stringify(realPython())}, ${JSON.stringify(TASK)}, ${stage}, '{}', ${JSON.stringify(state)}]`;
   const yaml = `name: pool-test
 gpus: 0-1
 per_gpu: 2
-grace: 400ms
+grace: ${extra.grace ?? '400ms'}
 preflight: ignore
 ${extra.top ?? ''}
 items: [${items.join(', ')}]
