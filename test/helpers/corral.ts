@@ -38,7 +38,18 @@ export function startCorral(args: string[], opts: { env?: NodeJS.ProcessEnv; hom
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d));
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  const done = new Promise<CorralResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  // Resolve on exit, then give the pipes a moment to drain: a process corral could not stop (EPERM) may
+  // hold the inherited pipe open for ever, and 'close' would never come.
+  const done = new Promise<CorralResult>((resolve) =>
+    child.once('exit', (code, signal) => {
+      const finish = () => resolve({ code, signal, stdout, stderr });
+      const timer = setTimeout(finish, 1000);
+      child.once('close', () => {
+        clearTimeout(timer);
+        finish();
+      });
+    }),
+  );
   return { child, done, output: () => stdout + stderr };
 }
 

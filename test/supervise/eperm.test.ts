@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openLedger } from '../../src/ledger/db.ts';
+import { FIXTURES, startCorral, tempHome } from '../helpers/corral.ts';
+import { Tracker, findByToken, waitFor } from '../helpers/procs.ts';
+
+const NOBODY = 65534;
+
+// The sudo case turned around: corral runs as an ordinary user, the job becomes root through a setuid
+// helper, and corral may not signal it. It must say so (owner, command to run), not crash or hang.
+test('a job child that became root is reported with EPERM, its owner and the sudo line', { skip: process.getuid?.() !== 0 && 'needs root to install a setuid helper' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-suid-'));
+  chmodSync(dir, 0o755);
+  const helper = join(dir, 'as-root');
+  try {
+    execFileSync('cc', ['-O', '-o', helper, join(FIXTURES, 'setuid-helper.c')], { stdio: 'ignore' });
+  } catch {
+    return; // no compiler: the matrix test skips the same fixture and says so
+  }
+  chmodSync(helper, 0o4755);
+  const t = new Tracker();
+  const home = tempHome();
+  const token = t.token('eperm');
+  let failed = true;
+  try {
+    const corral = startCorral(['run', '--grace', '300ms', '--', join(FIXTURES, 'setuid-child.sh'), token, 'wait'], {
+      home, uid: NOBODY, gid: NOBODY,
+      env: { CORRAL_TEST_TOKEN: token, CORRAL_TEST_SETUID_HELPER: helper, CORRAL_TEST_TARGET_UID: '0', HOME: home },
+    });
+    t.pid(corral.child.pid);
+    const rootChild = await waitFor(() => findByToken(token).find((p) => p.cmd.includes('other-uid') && !p.cmd.includes('libexec/pyenv')), 'the root-owned child (past any python launcher shim)');
+    t.pid(rootChild.pid);
+    await waitFor(() => findByToken(token).some((p) => p.cmd.includes('leader')), 'the leader');
+    corral.child.kill('SIGTERM');
+    const res = await corral.done;
+    assert.equal(res.code, 143, res.stderr);
+    assert.match(res.stderr, /no cgroup: cannot create .* not writable/, 'an unprivileged user falls back and says why');
+    assert.match(res.stderr, new RegExp(`still alive: pid ${rootChild.pid} \\(root`));
+    assert.match(res.stderr, /not permitted to signal it: sudo corral reap --job \S+ --yes/);
+    const db = openLedger(join(home, 'ledger.sqlite'));
+    const att = db.prepare('SELECT leftovers FROM attempts').get() as { leftovers: string };
+    db.close();
+    const left = JSON.parse(att.leftovers) as { pid: number; why: string; user: string }[];
+    assert.ok(left.some((l) => l.pid === rootChild.pid), JSON.stringify(left));
+    assert.ok(left.every((l) => l.why === 'eperm' && l.user === 'root' && /sudo corral reap/.test(l.fix)), JSON.stringify(left));
+    assert.ok(findByToken(token).some((p) => p.pid === rootChild.pid), 'it really is still alive');
+    failed = false;
+  } finally {
+    // The one process corral could not stop is ours to kill; anything else left would be a bug.
+    const killed = await t.cleanup();
+    if (!failed) assert.ok(killed.length <= 1, `expected only the root child, killed ${killed.length}`);
+  }
+});
