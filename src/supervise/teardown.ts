@@ -50,9 +50,12 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
   let snap: Snapshot = snapshotForScopes(scopes);
   const exclude = protectedPids(snap, opts.exclude);
   let escalated = false;
+  // the first collection uses the snapshot just taken; a second full /proc scan here would see the same
+  let fresh = true;
 
   const collect = (): Map<number, Member> => {
-    snap = snapshotForScopes(scopes);
+    if (!fresh) snap = snapshotForScopes(scopes);
+    fresh = false;
     reapAdopted(snap);
     const found = collectMembers(scopes, snap, exclude);
     for (const m of found.values()) all.set(identityKey(m), m);
@@ -67,12 +70,15 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
     else if (r === 'sent') opts.onSignalled?.(m, sig);
   };
   // A zombie is dead: only a zombie we (or a member) must still reap keeps the set non-empty.
-  const pending = (found: Map<number, Member>) =>
+  const present = (found: Map<number, Member>) =>
     [...found.values()].filter((m) => {
       const p = snap.get(m.pid);
-      if (!p || p.state !== 'Z') return !eperm.has(identityKey(m));
+      if (!p || p.state !== 'Z') return true;
       return p.ppid === process.pid || found.has(p.ppid);
     });
+  // A member we may not signal blocks only where cgroup.kill can still reach it (it checks no permission).
+  const inCgroup = new Set(scopes.filter((s) => s.cgroup).map((s) => s.jobId));
+  const pending = (found: Map<number, Member>) => present(found).filter((m) => !eperm.has(identityKey(m)) || inCgroup.has(m.jobId));
 
   let found = collect();
   if (grace > 0) {
@@ -100,10 +106,6 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
       found = collect();
     }
   }
-  const leftovers = pending(found).map((m) => describeLeftover(m, snap, eperm.has(identityKey(m))));
-  for (const key of eperm) {
-    const m = all.get(key)!;
-    if (snap.has(m.pid) && !leftovers.some((l) => l.pid === m.pid)) leftovers.push(describeLeftover(m, snap, true));
-  }
+  const leftovers = present(found).map((m) => describeLeftover(m, snap, eperm.has(identityKey(m))));
   return { members: [...all.values()], killed: sentKill.size, leftovers, ms: performance.now() - started, escalated };
 }

@@ -55,3 +55,71 @@ test('a job child that became root is reported with EPERM, its owner and the sud
     if (!failed) assert.ok(killed.length <= 1, `expected only the root child, killed ${killed.length}`);
   }
 });
+
+// With a cgroup delegated to the unprivileged user (as systemd does for user@.service), the same root-owned
+// child is inside the job's cgroup, and cgroup.kill (which checks no per-process permission) removes it.
+test('in a delegated cgroup, cgroup.kill removes the root-owned child an unprivileged corral may not signal', { skip: process.getuid?.() !== 0 && 'needs root to delegate a cgroup' }, async (ctx) => {
+  const { findCgroup2Mount } = await import('../../src/os/cgroup.ts');
+  const { mkdirSync, chownSync, rmdirSync, existsSync } = await import('node:fs');
+  const mount = findCgroup2Mount();
+  const own = (await import('node:fs')).readFileSync('/proc/self/cgroup', 'utf8').match(/^0::(.*)$/m)?.[1];
+  if (!mount || own === undefined) return ctx.skip('no cgroup2 hierarchy');
+  const deleg = join(mount, own, `corral-test-deleg-${process.pid}`);
+  try {
+    mkdirSync(deleg);
+  } catch {
+    return ctx.skip('cgroup2 is not writable here');
+  }
+  if (!existsSync(join(deleg, 'cgroup.kill'))) {
+    rmdirSync(deleg);
+    return ctx.skip('kernel without cgroup.kill');
+  }
+  for (const f of ['', 'cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads']) chownSync(join(deleg, f), NOBODY, NOBODY);
+  const dir = mkdtempSync(join(tmpdir(), 'corral-suid-'));
+  chmodSync(dir, 0o755);
+  const helper = join(dir, 'as-root');
+  try {
+    execFileSync('cc', ['-O', '-o', helper, join(FIXTURES, 'setuid-helper.c')], { stdio: 'ignore' });
+  } catch {
+    rmdirSync(deleg);
+    return ctx.skip('no C compiler');
+  }
+  chmodSync(helper, 0o4755);
+  const t = new Tracker();
+  const home = tempHome();
+  const token = t.token('deleg');
+  let failed = true;
+  try {
+    // Root places the shell in the delegated cgroup, then it drops to nobody and becomes corral.
+    const { ROOT, BIN } = await import('../helpers/corral.ts');
+    const { spawn } = await import('node:child_process');
+    const script = `echo $$ > ${join(deleg, 'cgroup.procs')} && exec setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups "$@"`;
+    const corral = spawn('/bin/sh', ['-c', script, 'sh', process.execPath, BIN, 'run', '--grace', '300ms', '--', join(FIXTURES, 'setuid-child.sh'), token, 'wait'], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', CORRAL_HOME: home, HOME: home, CORRAL_TEST_TOKEN: token, CORRAL_TEST_SETUID_HELPER: helper, CORRAL_TEST_TARGET_UID: '0' },
+    });
+    let stderr = '';
+    corral.stderr!.on('data', (d: Buffer) => (stderr += d));
+    t.pid(corral.pid);
+    const rootChild = await waitFor(() => findByToken(token).find((p) => p.cmd.includes('other-uid') && !p.cmd.includes('libexec/pyenv')), 'the root-owned child');
+    await waitFor(() => findByToken(token).some((p) => p.cmd.includes('leader')), 'the leader');
+    assert.match(stderr, /containment cgroup2/, 'the unprivileged corral used the delegated cgroup');
+    corral.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => corral.once('exit', (c) => r(c)));
+    assert.equal(code, 143, stderr);
+    assert.doesNotMatch(stderr, /still alive/);
+    assert.equal(findByToken(token).some((p) => p.pid === rootChild.pid && p.state !== 'Z'), false, 'cgroup.kill removed the root-owned child');
+    failed = false;
+  } finally {
+    const killed = await t.cleanup();
+    await waitFor(() => {
+      try {
+        rmdirSync(deleg);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'the delegated cgroup to be removable', 5000).catch(() => {});
+    if (!failed) assert.deepEqual(killed, []);
+  }
+});
