@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
 import { parseDuration, formatDuration } from '../config/duration.ts';
 import { UsageError } from '../config/errors.ts';
 import { parseSignal } from '../config/signals.ts';
@@ -19,7 +20,7 @@ interface RunFlags {
   sidecarRestart: RestartMode;
   sidecarRestartDelay: string;
   sidecarMaxRuntime?: string;
-  log?: boolean;
+  log?: boolean | string;
   quiet?: boolean;
 }
 
@@ -43,7 +44,7 @@ export function register(program: Command): void {
     .addOption(new Option('--sidecar-restart <when>', 'restart policy of sidecars').choices(['no', 'on-failure', 'always']).default('no'))
     .option('--sidecar-restart-delay <dur>', 'wait between sidecar attempts', '1s')
     .option('--sidecar-max-runtime <dur>', 'end each sidecar after this long in all')
-    .option('--log', "capture stdout and stderr to the run's log (corral logs RUN) while still showing them")
+    .option('--log [file]', "capture stdout and stderr to FILE (default: the run's log, see corral logs) while still showing them")
     .option('-q, --quiet', "no corral messages on stderr, only the job's own output")
     .passThroughOptions()
     .addHelpText('after', `
@@ -60,7 +61,7 @@ exits 130/143/129. If corral itself is killed, a sentinel process tears the run 
       const opts = buildRunOptions(command, flags);
       const { runMain } = await import('../jobs/run-main.ts');
       const note = flags.quiet ? () => {} : say;
-      const result = await runMain({ ...opts, say: note });
+      const result = await runMain({ ...opts, say: note, warn: say });
       for (const l of result.leftovers) {
         say(`still alive: pid ${l.pid} (${l.user}, state ${l.state}) ${l.command}\n  ${l.why === 'eperm' ? 'not permitted to signal it' : 'unkillable'}: ${l.fix}`);
       }
@@ -118,5 +119,5 @@ export function buildRunOptions(command: string[], f: RunFlags) {
     };
   });
   if (main.timeoutMs === 0) throw new UsageError('--timeout must be more than 0', `for example --timeout ${formatDuration(60_000)}`);
-  return { name: f.name, main, sidecars, graceMs, stopSignal, log: f.log, argv: process.argv.slice(2) };
+  return { name: f.name, main, sidecars, graceMs, stopSignal, log: typeof f.log === 'string' ? resolve(f.log) : f.log, argv: process.argv.slice(2) };
 }

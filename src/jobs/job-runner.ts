@@ -168,6 +168,7 @@ export class JobRunner {
     const exit = await exited;
     await log?.close();
     this.leader = null;
+    if (exit.spawnError) this.ctx.onEvent?.('spawn-error', { job: s.name, error: exit.spawnError });
     const end: AttemptEnd = { exitCode: exit.code, signal: exit.signal, reason: first === 'exited' ? (exit.spawnError ? 'spawn-failed' : 'exited') : first };
     finishAttempt(db, attemptId, { ended_at: Date.now(), exit_code: exit.code, signal: exit.signal, stop_reason: end.reason, leftovers: result.leftovers.length ? JSON.stringify(result.leftovers) : null });
     addEvent(db, runId, this.id, 'attempt-end', { n, ...end, members: result.members.length, leftovers: result.leftovers.length, teardownMs: Math.round(result.ms) });

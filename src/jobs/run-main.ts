@@ -12,9 +12,12 @@ export interface RunOptions {
   graceMs: number;
   stopSignal: NodeJS.Signals;
   argv: string[];
-  log?: boolean;
+  /** true: the run's log directory; a string: that file (sidecars get NAME.sidecarN.log beside it) */
+  log?: boolean | string;
   /** reports progress lines (containment, restarts, leftovers) */
   say: (line: string) => void;
+  /** errors the user must see even with -q */
+  warn?: (line: string) => void;
   onStart?: (session: RunSession) => void;
 }
 
@@ -35,10 +38,12 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
   opts.onStart?.(session);
   const ctx = session.context();
   ctx.onEvent = (kind, d) => {
+    if (kind === 'spawn-error') (opts.warn ?? opts.say)(`cannot start job ${d.job}: ${d.error}`);
     if (kind === 'restart') opts.say(`job ${d.job} restarts in ${d.delayMs}ms (attempt ${d.attempt})`);
     if (kind === 'end' && Array.isArray(d.leftovers) && d.leftovers.length) opts.say(`job ${d.job}: ${d.leftovers.length} process(es) could not be stopped`);
   };
-  const withLog = <T extends { name: string }>(spec: T): T & { logPath?: string } => (opts.log ? { ...spec, logPath: session.logPath(spec.name) } : spec);
+  const logFor = (name: string) => (typeof opts.log === 'string' ? (name === 'main' ? opts.log : opts.log.replace(/(\.log)?$/, `.${name}.log`)) : session.logPath(name));
+  const withLog = <T extends { name: string }>(spec: T): T & { logPath?: string } => (opts.log ? { ...spec, logPath: logFor(spec.name) } : spec);
   const main = new JobRunner(ctx, jobIdFor(session.id, 'main'), withLog({ ...opts.main, name: 'main', role: 'main' }));
   const sidecars = opts.sidecars.map((s) => new JobRunner(ctx, jobIdFor(session.id, s.name), withLog({ ...s, role: 'sidecar' as const, stdio: s.stdio ?? (['ignore', 'inherit', 'inherit'] as StdioOptions) })));
   session.runners.push(main, ...sidecars);

@@ -117,4 +117,6 @@ export function removeCgroup(dir: string): boolean {
 }
 
 /** The shell line that moves the shell into a cgroup and then execs the job: nothing of the job runs outside it. */
-export const CGROUP_ENTER_SCRIPT = 'echo $$ > "$CORRAL_CGROUP_PROCS" || exit 125; unset CORRAL_CGROUP_PROCS; exec "$@"';
+export const CGROUP_ENTER_SCRIPT =
+  'echo $$ > "$CORRAL_CGROUP_PROCS" || exit 125; unset CORRAL_CGROUP_PROCS; ' +
+  'command -v "$1" >/dev/null 2>&1 || { echo "corral: cannot start job: $1: command not found" >&2; exit 127; }; exec "$@"';
