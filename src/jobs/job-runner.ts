@@ -186,7 +186,10 @@ interface ExitInfo {
 function waitExit(child: ChildProcess): Promise<ExitInfo> {
   return new Promise((resolve) => {
     child.once('error', (e: NodeJS.ErrnoException) => {
-      if (child.pid === undefined) resolve({ code: e.code === 'ENOENT' ? 127 : 126, signal: null, spawnError: e.message });
+      if (child.pid === undefined) {
+        const what = e.code === 'ENOENT' ? 'command not found' : e.code === 'EACCES' ? 'permission denied' : e.message;
+        resolve({ code: e.code === 'ENOENT' ? 127 : 126, signal: null, spawnError: `${child.spawnfile}: ${what}` });
+      }
     });
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
