@@ -1,27 +1,18 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openLedger } from '../../src/ledger/db.ts';
 import { FIXTURES, startCorral, tempHome } from '../helpers/corral.ts';
 import { Tracker, findByToken, waitFor } from '../helpers/procs.ts';
+import { buildSetuidHelper } from '../helpers/setuid.ts';
 
 const NOBODY = 65534;
 
 // The sudo case turned around: corral runs as an ordinary user, the job becomes root through a setuid
 // helper, and corral may not signal it. It must say so (owner, command to run), not crash or hang.
-test('a job child that became root is reported with EPERM, its owner and the sudo line', { skip: process.getuid?.() !== 0 && 'needs root to install a setuid helper' }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'corral-suid-'));
-  chmodSync(dir, 0o755);
-  const helper = join(dir, 'as-root');
-  try {
-    execFileSync('cc', ['-O', '-o', helper, join(FIXTURES, 'setuid-helper.c')], { stdio: 'ignore' });
-  } catch {
-    return; // no compiler: the matrix test skips the same fixture and says so
-  }
-  chmodSync(helper, 0o4755);
+test('a job child that became root is reported with EPERM, its owner and the sudo line', { skip: process.getuid?.() !== 0 && 'needs root to install a setuid helper' }, async (ctx) => {
+  const helper = buildSetuidHelper();
+  if (!helper) return ctx.skip('no C compiler to build the setuid helper');
   const t = new Tracker();
   const home = tempHome();
   const token = t.token('eperm');
@@ -44,7 +35,7 @@ test('a job child that became root is reported with EPERM, its owner and the sud
     const db = openLedger(join(home, 'ledger.sqlite'));
     const att = db.prepare('SELECT leftovers FROM attempts').get() as { leftovers: string };
     db.close();
-    const left = JSON.parse(att.leftovers) as { pid: number; why: string; user: string }[];
+    const left = JSON.parse(att.leftovers) as { pid: number; why: string; user: string; fix: string }[];
     assert.ok(left.some((l) => l.pid === rootChild.pid), JSON.stringify(left));
     assert.ok(left.every((l) => l.why === 'eperm' && l.user === 'root' && /sudo corral reap/.test(l.fix)), JSON.stringify(left));
     assert.ok(findByToken(token).some((p) => p.pid === rootChild.pid), 'it really is still alive');
@@ -75,16 +66,11 @@ test('in a delegated cgroup, cgroup.kill removes the root-owned child an unprivi
     return ctx.skip('kernel without cgroup.kill');
   }
   for (const f of ['', 'cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads']) chownSync(join(deleg, f), NOBODY, NOBODY);
-  const dir = mkdtempSync(join(tmpdir(), 'corral-suid-'));
-  chmodSync(dir, 0o755);
-  const helper = join(dir, 'as-root');
-  try {
-    execFileSync('cc', ['-O', '-o', helper, join(FIXTURES, 'setuid-helper.c')], { stdio: 'ignore' });
-  } catch {
+  const helper = buildSetuidHelper();
+  if (!helper) {
     rmdirSync(deleg);
-    return ctx.skip('no C compiler');
+    return ctx.skip('no C compiler to build the setuid helper');
   }
-  chmodSync(helper, 0o4755);
   const t = new Tracker();
   const home = tempHome();
   const token = t.token('deleg');

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, before } from 'node:test';
 import { openLedger } from '../../src/ledger/db.ts';
 import { FIXTURES, startCorral, tempHome } from '../helpers/corral.ts';
 import { Tracker, findByToken, waitFor } from '../helpers/procs.ts';
+import { buildSetuidHelper } from '../helpers/setuid.ts';
 
 /** A misbehaving program and what "all of it is up" looks like (processes carrying its token in argv). */
 export interface Fixture {
@@ -42,21 +41,6 @@ const EXPECT: Record<Ending, { code: number | null; status: string; reason: stri
   SIGTERM: { code: 143, status: 'interrupted', reason: 'signal' },
   SIGKILL: { code: null, status: 'lost', reason: 'supervisor-lost' },
 };
-
-/** Builds the setuid-root helper that stands in for sudo (needs cc; we run as root here). */
-function buildSetuidHelper(): string | null {
-  if (process.getuid?.() !== 0) return null;
-  try {
-    const dir = mkdtempSync(join(tmpdir(), 'corral-suid-'));
-    chmodSync(dir, 0o755);
-    const out = join(dir, 'as-user');
-    execFileSync('cc', ['-O', '-o', out, join(FIXTURES, 'setuid-helper.c')], { stdio: 'ignore' });
-    chmodSync(out, 0o4755);
-    return out;
-  } catch {
-    return null;
-  }
-}
 
 function readRun(home: string) {
   const db = openLedger(join(home, 'ledger.sqlite'));
