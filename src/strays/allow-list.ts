@@ -1,0 +1,111 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parse } from 'yaml';
+import { UsageError } from '../config/errors.ts';
+import { corralHome } from '../ledger/location.ts';
+import type { ProcInfo } from '../proc/snapshot.ts';
+
+/**
+ * Processes that are legitimately re-parented to init (or a user manager): terminal multiplexers,
+ * agents, managed services. They are never orphans, and reap skips them unless named by pid.
+ */
+export interface AllowList {
+  /** comm or argv[0] basename, exact */
+  names: string[];
+  /** regular expressions on the whole command line */
+  commands: RegExp[];
+  /** globs (only `*`) on the last component of the cgroup v2 path, e.g. *.service */
+  cgroups: string[];
+  users: string[];
+  /** processes in pid 1's own session: started by init itself, never from a login session */
+  initSession: boolean;
+  /** session leaders started this soon after boot are the machine's daemons */
+  bootGraceMs: number;
+  /** where the user's part came from, for messages */
+  source?: string;
+}
+
+export const DEFAULT_ALLOW_NAMES = [
+  'tmux: server', 'tmux', 'screen', 'SCREEN', 'ssh-agent', 'gpg-agent', 'systemd', 'dbus-daemon', 'dbus-broker',
+  'dbus-broker-lau', 'sshd', 'cron', 'crond', 'atd', 'anacron', 'rsyslogd', 'syslog-ng', 'agetty', 'containerd',
+  'containerd-shim', 'dockerd', 'nvidia-persistenced', 'tini', 'dumb-init', 'supervisord', 'polkitd', 'udisksd',
+  'snapd', 'mosh-server', 'gnome-keyring-d', 'pulseaudio', 'pipewire', 'wireplumber', 'at-spi-bus-laun',
+];
+
+export function defaultAllowList(): AllowList {
+  return { names: [...DEFAULT_ALLOW_NAMES], commands: [], cgroups: ['*.service'], users: [], initSession: true, bootGraceMs: 300_000 };
+}
+
+export const ALLOW_FILE_NAMES = ['strays-allow.yaml', 'strays-allow.yml', 'strays-allow.json'];
+
+/** The allow-list: the built-in one, extended (or replaced, with `defaults: false`) by a file. */
+export function loadAllowList(file?: string, env = process.env): AllowList {
+  const path = file ?? ALLOW_FILE_NAMES.map((n) => join(corralHome(env), n)).find((p) => existsSync(p));
+  const list = defaultAllowList();
+  if (!path) return list;
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`cannot read allow-list ${path}: ${(e as Error).message}`, 'it is YAML or JSON: names, commands, cgroups, users, defaults');
+  }
+  if (doc === null || doc === undefined) return { ...list, source: path };
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`allow-list ${path}: expected a mapping of names, commands, cgroups, users`);
+  const d = doc as Record<string, unknown>;
+  for (const key of Object.keys(d)) {
+    if (!['names', 'commands', 'cgroups', 'users', 'defaults', 'initSession', 'bootGraceSeconds'].includes(key)) {
+      throw new UsageError(`allow-list ${path}: unknown key '${key}'`, 'keys: names, commands, cgroups, users, defaults, initSession, bootGraceSeconds');
+    }
+  }
+  const strings = (key: string): string[] => {
+    const v = d[key] ?? [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new UsageError(`allow-list ${path}: '${key}' must be a list of strings`);
+    return v as string[];
+  };
+  const base = d.defaults === false ? { ...defaultAllowList(), names: [], cgroups: [] } : list;
+  const commands = strings('commands').map((c) => {
+    try {
+      return new RegExp(c);
+    } catch {
+      throw new UsageError(`allow-list ${path}: invalid regular expression '${c}' in commands`);
+    }
+  });
+  return {
+    names: [...base.names, ...strings('names')],
+    commands: [...base.commands, ...commands],
+    cgroups: [...base.cgroups, ...strings('cgroups')],
+    users: [...base.users, ...strings('users')],
+    initSession: typeof d.initSession === 'boolean' ? d.initSession : base.initSession,
+    bootGraceMs: typeof d.bootGraceSeconds === 'number' ? d.bootGraceSeconds * 1000 : base.bootGraceMs,
+    source: path,
+  };
+}
+
+function globMatch(glob: string, text: string): boolean {
+  const re = new RegExp('^' + glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  return re.test(text);
+}
+
+export interface AllowContext {
+  /** the session id of pid 1 */
+  initSid: number | undefined;
+  /** starttime (ticks) before which a session leader counts as a boot-time daemon */
+  bootDaemonTicks: number;
+  userOf: (uid: number) => string;
+}
+
+/** The allow-list entry a process matches, as a short label, or undefined. */
+export function matchAllowList(p: ProcInfo, list: AllowList, ctx: AllowContext): string | undefined {
+  const argv0 = basename(p.cmdline[0] ?? '');
+  for (const n of list.names) if (p.comm === n || argv0 === n) return `name ${n}`;
+  const leaf = p.cgroup ? p.cgroup.slice(p.cgroup.lastIndexOf('/') + 1) : '';
+  if (leaf) for (const g of list.cgroups) if (globMatch(g, leaf)) return `cgroup ${leaf}`;
+  if (list.commands.length) {
+    const cmd = p.cmdline.join(' ');
+    for (const re of list.commands) if (re.test(cmd)) return `command /${re.source}/`;
+  }
+  if (list.users.length && list.users.includes(ctx.userOf(p.uid))) return `user ${ctx.userOf(p.uid)}`;
+  if (list.initSession && ctx.initSid !== undefined && p.sid === ctx.initSid && p.ppid === 1) return "init's own session";
+  if (p.sid === p.pid && p.starttime <= ctx.bootDaemonTicks) return 'daemon started at boot';
+  return undefined;
+}
