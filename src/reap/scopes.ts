@@ -1,0 +1,52 @@
+import { UsageError } from '../config/errors.ts';
+import type { Db } from '../ledger/db.ts';
+import { getJob, jobsOfRun, type JobRow } from '../ledger/jobs.ts';
+import { findRun, type RunRow } from '../ledger/runs.ts';
+import type { Identity } from '../proc/identity.ts';
+import type { Snapshot } from '../proc/snapshot.ts';
+import { scopesFromLedger } from '../supervise/ledger-scopes.ts';
+import type { JobScope } from '../supervise/scope.ts';
+
+export function resolveRun(db: Db, ref: string): RunRow {
+  const run = findRun(db, ref);
+  if (!run) throw new UsageError(`no run '${ref}' in the ledger`, 'see `corral history` for run ids; a unique prefix, a name or "last" also work');
+  return run;
+}
+
+/** A job by full id (RUN.NAME), or RUNREF.NAME with any run reference (`last.main`). */
+export function resolveJob(db: Db, ref: string): { run: RunRow; job: JobRow } {
+  const exact = getJob(db, ref);
+  if (exact) return { run: resolveRun(db, exact.run_id), job: exact };
+  const dot = ref.lastIndexOf('.');
+  const run = dot > 0 ? findRun(db, ref.slice(0, dot)) : undefined;
+  const job = run ? jobsOfRun(db, run.id).find((j) => j.name === ref.slice(dot + 1)) : undefined;
+  if (!run || !job) throw new UsageError(`no job '${ref}' in the ledger`, 'job ids look like RUN.main or RUN.sidecar1; `corral ps` and `corral history --json` show them');
+  return { run, job };
+}
+
+function aliveIdentity(snap: Snapshot, pid: number | null, starttime: number | null): Identity | null {
+  if (!pid || starttime === null) return null;
+  const p = snap.get(pid);
+  return p && p.starttime === starttime && p.state !== 'Z' ? { pid, starttime } : null;
+}
+
+/**
+ * Every scope of a run, from the ledger. A run whose supervisor still lives gets its supervisor and
+ * sentinel too: stopping the jobs under a live supervisor would only make it restart them.
+ */
+export function runScopes(db: Db, run: RunRow, snap: Snapshot): JobScope[] {
+  const scopes = scopesFromLedger(db, run);
+  const whole = scopes.find((s) => s.wholeRun)!;
+  const extra = [aliveIdentity(snap, run.supervisor_pid, run.supervisor_starttime), aliveIdentity(snap, run.sentinel_pid, run.sentinel_starttime)];
+  whole.registry = [...(whole.registry ?? []), ...extra.filter((x) => x !== null)];
+  return scopes;
+}
+
+export function jobScopes(db: Db, run: RunRow, job: JobRow): JobScope[] {
+  return scopesFromLedger(db, run, { jobs: [job] }).filter((s) => !s.wholeRun);
+}
+
+/** A scope for one process found by pid or by the stray scan: the process and, by the tree closure, its subtree. */
+export function identityScope(id: Identity, runId?: string): JobScope {
+  return { runId: runId ?? 'reap', jobId: `pid ${id.pid}`, registry: [{ pid: id.pid, starttime: id.starttime }], sinceTicks: id.starttime };
+}
