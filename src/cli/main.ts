@@ -16,6 +16,10 @@ const COMMANDS: Record<string, Loader> = {
   ps: () => import('./ps.ts'),
   history: () => import('./history.ts'),
   logs: () => import('./logs.ts'),
+  strays: () => import('./strays.ts'),
+  report: () => import('./report.ts'),
+  reap: () => import('./reap.ts'),
+  gpus: () => import('./gpus.ts'),
   __sentinel: () => import('./sentinel.ts'),
 };
 

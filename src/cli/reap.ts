@@ -1,0 +1,96 @@
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { parseDuration } from '../config/duration.ts';
+import { UsageError } from '../config/errors.ts';
+import { parseSignal } from '../config/signals.ts';
+import { addStrayFilterOptions, parsePids, type StrayFilterFlags } from '../strays/filters.ts';
+import { prepareScan } from '../strays/query.ts';
+import { printJson } from './output.ts';
+
+interface ReapFlags extends StrayFilterFlags {
+  job?: string;
+  strays?: boolean;
+  anyUser?: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
+  json?: boolean;
+  grace: string;
+  signal: string;
+  allowList?: string;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('reap')
+    .description('stop processes safely: each target and its whole subtree through the same teardown as corral run')
+    .argument('[pids...]', 'processes to reap (with --strays: only those of them that are strays)')
+    .option('--job <job>', "everything of one job (RUN.NAME, e.g. last.main)")
+    .option('--strays', 'the strays a scan finds (narrow with the filters below)')
+    .option('--any-user', "as root: also other users' processes")
+    .option('--dry-run', 'show the plan; signal nothing')
+    .option('-y, --yes', 'do it without asking (required when stdin is not a terminal)')
+    .option('--grace <dur>', 'time between the stop signal and SIGKILL', '5s')
+    .option('--signal <sig>', 'the stop signal (SIGCONT is always sent with it)', 'TERM')
+    .option('--allow-list <file>', 'YAML/JSON allow-list of daemons to leave alone unless named by pid')
+    .option('--json', 'machine-readable plan and result');
+  addStrayFilterOptions(cmd, 'everything of this run (with --strays or a filter: only its strays)')
+    .addHelpText('after', `
+Examples:
+  corral reap --strays --dry-run                 what a cleanup would do
+  corral reap --run last --yes                   everything the last run left behind
+  corral reap --strays --reason stopped,orphan   (asks on a terminal)
+  corral reap --gpu 0 --yes                      strays holding GPU 0 (--gpu and --reason imply --strays)
+  sudo corral reap --any-user --strays --reason all --yes
+  corral reap 12345 12346 --yes                  named processes and their subtrees
+
+Never signalled: pid 1, kernel threads, corral itself and its ancestors, other users' processes (unless
+root with --any-user), allow-listed daemons (unless named by pid). As root, --strays without --reason
+takes only strays of corral runs and GPU holders. Exit status: 0 all gone, 1 something remains,
+2 bad usage or no --yes without a terminal (nothing signalled).`)
+    .action(async (args: string[], flags: ReapFlags) => {
+      const pids = parsePids(args);
+      const graceMs = parseDuration(flags.grace, '--grace');
+      const signal = parseSignal(flags.signal);
+      const query = prepareScan(flags);
+      const f = query.filters;
+      const strays = Boolean(flags.strays || f.users || f.gpus || f.olderThanMs !== undefined || f.reasons);
+      if (!strays && !pids.length && !flags.run && !flags.job) {
+        throw new UsageError('nothing selected', 'name pids, --run RUN, --job JOB or --strays (see corral reap --help)');
+      }
+      const [{ scanStrays }, { buildPlan }, { renderPlan, renderResult }, { ledgerViewOf }] = await Promise.all([
+        import('../strays/scan.ts'), import('../reap/plan.ts'), import('../reap/render.ts'), import('../strays/ledger-view.ts'),
+      ]);
+      const scan = await scanStrays({ ledger: ledgerViewOf(query.db), allowList: query.allowList });
+      const plan = buildPlan({ pids, run: flags.run, job: flags.job, strays, filters: f, anyUser: Boolean(flags.anyUser) }, scan, query.db);
+      const json = (result?: unknown) => printJson({ dryRun: Boolean(flags.dryRun), plan: { targets: plan.targets, zombies: plan.zombies, skipped: plan.skipped, notTaken: plan.notTaken }, result: result ?? null });
+      const refusedNamed = plan.skipped.some((s) => s.selectedBy === 'pid');
+      if (!flags.json) process.stdout.write(renderPlan(plan));
+      if (flags.dryRun || !plan.targets.length) {
+        if (flags.json) json();
+        else if (!plan.targets.length) process.stdout.write('nothing to reap\n');
+        process.exitCode = refusedNamed ? 1 : 0;
+        return;
+      }
+      if (!flags.yes) {
+        if (!process.stdin.isTTY) throw new UsageError('stdin is not a terminal, so there is no one to confirm: nothing was signalled', 'add --yes to reap, or --dry-run to only show the plan');
+        if (!(await confirm(`reap ${plan.targets.length} process(es)? [y/N] `))) {
+          process.stderr.write('nothing signalled\n');
+          return;
+        }
+      }
+      const { executePlan } = await import('../reap/execute.ts');
+      const result = await executePlan(plan, query.db, { signal, graceMs });
+      if (flags.json) json(result);
+      else process.stdout.write(renderResult(result));
+      process.exitCode = result.remaining.some((r) => r.why !== 'skipped') || refusedNamed ? 1 : 0;
+    });
+}

@@ -1,0 +1,40 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { UsageError } from '../config/errors.ts';
+import { addScanOptions, prepareScan, runScan, type ScanFlags } from '../strays/query.ts';
+import { loadText, parseLang } from '../strays/text.ts';
+import { say } from './output.ts';
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('report')
+    .description('write the stray analysis report (Markdown): summary, then per stray its facts, parent, timeline, likely causes, checks and the reap command')
+    .option('--out <file>', 'write the report to this file instead of stdout')
+    .option('--lang <lang>', 'language: en (English) or zh (Simplified Chinese)', 'en');
+  addScanOptions(cmd)
+    .addHelpText('after', `
+Examples:
+  corral report                         to the terminal
+  corral report --out strays.md         to a file
+  corral report --lang zh --out 报告.md  in Simplified Chinese
+  corral report --gpu 0 --sample 3s     only GPU 0's strays, with idle detection`)
+    .action(async (flags: ScanFlags & { out?: string; lang?: string }) => {
+      const lang = parseLang(flags.lang);
+      if (flags.out === '') throw new UsageError('--out is empty', 'give a file name: --out report.md');
+      const query = prepareScan(flags);
+      const [text, { renderReport }] = await Promise.all([loadText(lang), import('../strays/report.ts')]);
+      const { scan, strays } = await runScan(query);
+      const md = renderReport(scan, strays, text, { version: version() });
+      if (!flags.out) return void process.stdout.write(md);
+      writeFileSync(flags.out, md);
+      say(`report on ${strays.length} stray(s) written to ${flags.out}`);
+    });
+}
