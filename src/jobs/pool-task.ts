@@ -1,9 +1,9 @@
+import { rmdir } from 'node:fs/promises';
 import type { PoolSlot } from '../config/pool-spec.ts';
 import { renderCommand } from '../config/template.ts';
 import { addEvent } from '../ledger/events.ts';
 import { jobIdFor } from '../ledger/ids.ts';
 import { insertJob, updateJob } from '../ledger/jobs.ts';
-import { removeCgroup } from '../os/cgroup.ts';
 import type { JobContext } from './job-runner.ts';
 import { JobRunner } from './job-runner.ts';
 import type { PoolTask, TaskResult } from './pool-plan.ts';
@@ -54,8 +54,9 @@ export async function runTaskOnSlot(session: RunSession, runner: JobRunner, slot
     const state = reason === 'exited' && out.end.exitCode === 0 ? 'succeeded' : reason === 'signal' || reason === 'halted' ? 'stopped' : 'failed';
     // JobRunner calls a job ended by a signal 'failed'; for a pool it was interrupted, and resumable.
     if (state === 'stopped') updateJob(session.db, runner.id, { state: 'stopped' });
+    // rmdir of a cgroup takes milliseconds in the kernel: off the main thread (the teardown verified it empty)
     const cgroup = runner.scope().cgroup;
-    if (cgroup) removeCgroup(cgroup);
+    if (cgroup) void rmdir(cgroup).catch(() => {});
     const endedAt = Date.now();
     return {
       jobId: runner.id, state, exitCode: out.end.exitCode, signal: out.end.signal, reason, status: out.status, attempts: out.attempts,

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { parseStat, type ProcStat } from './stat.ts';
 import { readEnvFacts, type EnvFacts } from './markers.ts';
 
@@ -37,11 +37,29 @@ export function listPids(): number[] {
   return pids;
 }
 
+const chunk = Buffer.allocUnsafe(16384);
+
+/**
+ * Reads a /proc file into one reused buffer: readFileSync's fstat, growing buffers and concat cost
+ * twice as much, and teardowns read every process's stat several times per job. Reads until
+ * end-of-file, so a large environ or cmdline is never cut short.
+ */
 function readText(path: string): string | null {
+  let fd: number;
   try {
-    return readFileSync(path, 'latin1');
+    fd = openSync(path, 'r');
   } catch {
     return null;
+  }
+  try {
+    let n = readSync(fd, chunk, 0, chunk.length, null);
+    let text = chunk.toString('latin1', 0, n);
+    while (n > 0 && (n = readSync(fd, chunk, 0, chunk.length, null)) > 0) text += chunk.toString('latin1', 0, n);
+    return text;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
   }
 }
 
