@@ -59,7 +59,8 @@ export async function executePlan(plan: ReapPlan, db: Db, opts: Pick<TeardownOpt
       fix: l.why === 'eperm' ? `${sudo}corral reap --any-user ${l.pid} --yes` : undefined,
     });
   }
-  const left = new Set(remaining.map((r) => r.pid));
+  // zombies were dead before the reap: they are accounted for below, not as killed
+  const left = new Set([...remaining.map((r) => r.pid), ...plan.zombies.map((z) => z.pid)]);
   const killed: PlanEntry[] = [];
   for (const m of result?.members ?? []) {
     if (left.has(m.pid) || isRunning(m)) continue;
