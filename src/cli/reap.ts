@@ -91,6 +91,8 @@ takes only strays of corral runs and GPU holders. Exit status: 0 all gone, 1 som
       const result = await executePlan(plan, query.db, { signal, graceMs });
       if (flags.json) json(result);
       else process.stdout.write(renderResult(result));
-      process.exitCode = result.remaining.some((r) => r.why !== 'skipped') || refusedNamed ? 1 : 0;
+      // a zombie left for init to collect is settled as far as any signal goes; everything else left is not
+      const unsettled = result.remaining.some((r) => r.why === 'eperm' || r.why === 'unkillable' || (r.why === 'zombie' && r.fix));
+      process.exitCode = unsettled || refusedNamed ? 1 : 0;
     });
 }

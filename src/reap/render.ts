@@ -40,10 +40,10 @@ export function renderPlan(plan: ReapPlan): string {
 
 function gpuLines(before: DeviceMemory[], after: DeviceMemory[]): string[] {
   if (!before.length && !after.length) return ['GPU memory: no GPU on this machine'];
-  return before.map((b) => {
+  return ['GPU memory, before and after:', ...before.map((b) => {
     const a = after.find((x) => x.index === b.index);
-    return `GPU ${b.index}${b.name ? ` ${b.name}` : ''}: ${formatBytes(b.usedBytes)} used before, ${a ? formatBytes(a.usedBytes) : '?'} after (of ${formatBytes(b.totalBytes)})`;
-  });
+    return `  GPU ${b.index}${b.name ? ` ${b.name}` : ''}: ${formatBytes(b.usedBytes)} -> ${a ? formatBytes(a.usedBytes) : '?'} used (of ${formatBytes(b.totalBytes)})`;
+  })];
 }
 
 /** The outcome: what was killed, what remains and why (with the command that deals with it), GPU memory before and after. */
