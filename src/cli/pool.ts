@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .option('--stop-signal <sig>', 'signal that asks a task to stop (default TERM)')
     .option('--grace <dur>', 'time between the stop signal and SIGKILL (default 10s)')
     .option('--halt <policy>', 'never (default), soon-after:N (start nothing new after N failures), now-after:N (also stop running tasks)')
-    .option('--preflight <policy>', 'before a task starts on a GPU that other processes use: ignore|warn|wait|reap|fail (default warn)')
+    .option('--preflight <policy>', 'when a GPU is in use by processes not of this pool before a task starts there: ignore, warn (default), wait, reap (its strays, as corral strays --gpu N lists them, then wait) or fail')
     .option('--min-free-mem <size>', 'preflight also wants this much free GPU memory (e.g. 4GiB)')
     .option('--resume <run>', "run only the tasks of an earlier pool run (id, prefix, name or 'last') that did not succeed")
     .option('--json', 'print the result of every task as JSON on stdout')
@@ -57,9 +57,9 @@ once); the run is then 'interrupted' and --resume picks it up. Exit status: 0 wh
       const { runPool } = await import('../jobs/pool-run.ts');
       const { createProgress } = await import('../jobs/progress.ts');
       const { poolResultToJson, renderPoolSummary } = await import('../jobs/pool-summary.ts');
-      const { probeGpus } = await import('../gpu/probe.ts');
+      const { readGpuView } = await import('../strays/gpu-view.ts');
       const mode = flags.quiet ? 'quiet' : process.stderr.isTTY ? 'live' : 'plain';
-      const result = await runPool({ spec, resume, argv: process.argv.slice(2), probe: () => probeGpus(), observer: createProgress({ mode }) });
+      const result = await runPool({ spec, resume, argv: process.argv.slice(2), probe: () => readGpuView(), observer: createProgress({ mode }) });
       process.stderr.write(renderPoolSummary(result));
       for (const l of result.leftovers) {
         say(`still alive: pid ${l.pid} (${l.user}, state ${l.state}) ${l.command}\n  ${l.why === 'eperm' ? 'not permitted to signal it' : 'unkillable'}: ${l.fix}`);
@@ -92,9 +92,6 @@ export async function resolvePool(args: string[], flags: PoolFlags): Promise<{ s
       db.close();
     }
     spec ??= resume.spec;
-  }
-  if (spec!.preflight === 'reap') {
-    throw new UsageError('preflight policy reap is not available yet: it needs corral strays/reap, which has not landed', 'use --preflight wait (or preflight: wait in the file) for now');
   }
   return { spec: spec!, resume };
 }

@@ -8,6 +8,7 @@ import type { JobRunner } from './job-runner.ts';
 import { PoolPlan, type PoolTask, type TaskResult } from './pool-plan.ts';
 import type { ResumeFrom } from './pool-resume.ts';
 import { buildTaskRunner, recordRefusedTask, recordUnrunTask, runTaskOnSlot } from './pool-task.ts';
+import { createGpuReaper } from './pool-reap.ts';
 import { belongsToRun, Preflight } from './preflight.ts';
 import { RunSession } from './run-session.ts';
 
@@ -76,7 +77,9 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
     stopWaits.abort();
     if (reason === 'signal' || spec.halt.mode === 'now') for (const r of running.values()) r?.stop(reason);
   };
+  const reap = spec.preflight === 'reap' ? createGpuReaper(session.db, spec.graceMs) : undefined;
   const preflight = new Preflight({
+    reap,
     policy: spec.preflight, minFreeBytes: spec.minFreeMemBytes, probe: opts.probe, say: (l) => observer.note(l),
     ours: (pid) => belongsToRun(pid, session.id, session.poller.identities()),
     onWait: (gpu, why) => observer.waiting(gpu, why),

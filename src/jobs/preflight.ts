@@ -71,6 +71,8 @@ export interface PreflightOptions {
   probe: () => Promise<GpuView>;
   ours: (pid: number) => boolean;
   say: (line: string) => void;
+  /** policy reap: reaps the strays on a GPU (pool-reap.ts); without it, reap behaves as wait */
+  reap?: (gpu: number) => Promise<{ reaped: number; line: string | null }>;
   /** told while a task waits for its GPU (policy wait), and again when the wait ends */
   onWait?: (gpu: number, why: string | null) => void;
   pollMs?: number;
@@ -81,6 +83,7 @@ export class Preflight {
   private opts: PreflightOptions;
   private inflight: Promise<GpuView> | null = null;
   private warned = new Set<string>();
+  private reaping = new Map<number, Promise<number>>();
 
   constructor(opts: PreflightOptions) {
     this.opts = opts;
@@ -89,6 +92,19 @@ export class Preflight {
   private probe(): Promise<GpuView> {
     this.inflight ??= this.opts.probe().finally(() => (this.inflight = null));
     return this.inflight;
+  }
+
+  /** One reap per GPU at a time: tasks waiting for the same GPU share it. */
+  private reapGpu(gpu: number): Promise<number> {
+    let p = this.reaping.get(gpu);
+    if (!p) {
+      p = this.opts.reap!(gpu).then(({ reaped, line }) => {
+        if (line) this.warnOnce(line, line);
+        return reaped;
+      }).finally(() => this.reaping.delete(gpu));
+      this.reaping.set(gpu, p);
+    }
+    return p;
   }
 
   private warnOnce(key: string, line: string): void {
@@ -101,6 +117,7 @@ export class Preflight {
     const { policy, minFreeBytes } = this.opts;
     if (gpu === null || policy === 'ignore') return { go: true };
     let waiting = false;
+    let justReaped = false;
     try {
       while (true) {
         if (stop.aborted) return { go: false, stopped: true };
@@ -117,7 +134,13 @@ export class Preflight {
           this.warnOnce(`${gpu}:${c.others.map((o) => o.pid).join(',')}:${c.enoughMem}`, `preflight warning: ${why}; starting anyway`);
           return { go: true };
         }
-        // wait (reap resolves to wait once what it could reap is gone: the CLI refuses it until then)
+        // reap: take the strays on that GPU and look again at once; what is not a stray is waited for
+        // (at most once between two polls: a GPU that stays busy after a reap never spins this loop)
+        if (policy === 'reap' && this.opts.reap && !justReaped && (await this.reapGpu(gpu)) > 0) {
+          justReaped = true;
+          continue;
+        }
+        justReaped = false;
         if (!waiting) this.opts.onWait?.(gpu, why);
         waiting = true;
         await sleep(this.opts.pollMs ?? 2000, undefined, { signal: stop }).catch(() => {});

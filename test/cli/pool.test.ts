@@ -38,7 +38,7 @@ describe('corral pool: bad usage exits 2, starts nothing, writes nothing', { con
     ['missing file', ['pool', join(d, 'nope.yaml')], /nope\.yaml/],
     ['misspelt key', ['pool', typo], /typo\.yaml:5:5.*timout.*did you mean timeout/s],
     ['resume with no ledger', ['pool', '--resume', 'last'], /no earlier pool run to resume/],
-    ['preflight reap', ['pool', '--gpus', '0', '--preflight', 'reap', '--', 'true', ':::', 'a'], /preflight policy reap is not available yet/],
+    ['bad preflight', ['pool', '--gpus', '0', '--preflight', 'reaper', '--', 'true', ':::', 'a'], /--preflight: expected one of ignore, warn, wait, reap, fail, found 'reaper' \(did you mean reap\?\)/],
     ['unknown flag', ['pool', '--jobz', '2', '--', 'true', ':::', 'a'], /unknown option '--jobz'/],
   ];
   for (const [name, args, message] of CASES) {

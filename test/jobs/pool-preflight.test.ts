@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,9 +10,9 @@ import { Tracker, waitFor } from '../helpers/procs.ts';
 import { readLedger } from './pool-harness.ts';
 
 /*
- * The preflight check end to end, through the real binary: a stand-in libnvidia-ml.so.1 (the GPU
- * tests' fake-nvml.c, found through LD_LIBRARY_PATH) reports GPU 0 busy with 5.5 GiB held by a process
- * that is not the pool's, the incident's orphan. GPU 1 is idle. Needs a C compiler; skipped without one.
+ * The preflight check end to end, through the real binary: a stand-in NVML library (the GPU tests'
+ * fake-nvml.c, named by CORRAL_NVML_LIBRARY) reports GPU 0 busy with 5.5 GiB held by a process that is
+ * not the pool's, the incident's orphan. GPU 1 is idle. Needs a C compiler; skipped without one.
  */
 const SKIP = spawnSync('cc', ['--version']).status !== 0 ? 'no C compiler for the fake NVML library' : false;
 
@@ -30,13 +30,32 @@ describe('corral pool preflight (fake NVML: GPU 0 held by another process)', { s
     const child = spawn('sleep', ['60'], { env: { ...process.env, TOKEN: token }, stdio: 'ignore' });
     orphan = child.pid!;
     t.pid(orphan);
-    env = { LD_LIBRARY_PATH: libDir, FAKE_NVML_COMPUTE0: `${orphan}:5632`, CORRAL_TEST_TOKEN: token };
+    // only the stand-in library is asked: no real GPU of this machine is ever looked at, let alone reaped
+    env = { CORRAL_NVML_LIBRARY: join(libDir, 'libnvidia-ml.so.1'), CORRAL_GPU_PROBES: 'nvml', FAKE_NVML_COMPUTE0: `${orphan}:5632`, CORRAL_TEST_TOKEN: token };
   });
 
   after(async () => {
     await waitFor(() => t.alive().filter((p) => p.pid !== orphan).length === 0, 'sentinels to exit', 5000).catch(() => {});
     const left = await t.cleanup();
     assert.deepEqual(left.map((p) => p.pid), [orphan], 'only the stand-in orphan, which the test itself started');
+  });
+
+  it('reap: the stray holding GPU 0 is reaped through corral reap\'s plan, then every task runs', async () => {
+    // GPU 0 (minor 1 in the stand-in library) held through an open device node in a directory of our own
+    const devDir = mkdtempSync(join(tmpdir(), 'corral-fake-dev-'));
+    for (const n of ['nvidia0', 'nvidia1']) writeFileSync(join(devDir, n), '');
+    const fd = openSync(join(devDir, 'nvidia1'), 'r');
+    const holder = spawn('sleep', ['60'], { env: { ...process.env, TOKEN: env.CORRAL_TEST_TOKEN }, stdio: ['ignore', 'ignore', 'ignore', fd] });
+    closeSync(fd); // only the holder keeps it: this process is corral's ancestor, which no reap may touch
+    t.pid(holder.pid);
+    const home = tempHome();
+    const reapEnv = { ...env, FAKE_NVML_COMPUTE0: '', CORRAL_GPU_PROBES: 'nvml,procfs', CORRAL_GPU_DEV_DIR: devDir };
+    const exited = once(holder, 'exit');
+    const res = await runCorral(['pool', '--gpus', '0,1', '--preflight', 'reap', '--grace', '500ms', '--json', '--', 'true', ':::', 'a', 'b', 'c', 'd'], { env: reapEnv, home });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, new RegExp(`preflight reap on GPU 0: stopped 1 stray process\\(es\\): ${holder.pid} \\(sleep 60\\)`));
+    await exited;
+    assert.equal((JSON.parse(res.stdout) as { counts: Record<string, number> }).counts.succeeded, 4);
   });
 
   it('warn: every task runs; one warning names the process and its memory; min-free-mem is checked', async () => {

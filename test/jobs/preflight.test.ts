@@ -63,8 +63,10 @@ describe('checkGpu', () => {
   });
 });
 
+const busy_ = () => view([{ pid: process.ppid }]);
+
 describe('Preflight policies', () => {
-  const busy = () => view([{ pid: process.ppid }]);
+  const busy = busy_;
 
   it('ignore and CPU slots never probe', async () => {
     const { pf, probes } = preflight(busy, { policy: 'ignore' });
@@ -110,6 +112,31 @@ describe('Preflight policies', () => {
     await waitFor(() => probes() >= 2, 'a poll');
     stop.abort();
     assert.deepEqual(await pending, { go: false, stopped: true });
+  });
+
+  it('reap: the strays on the GPU are reaped, then the task starts; what cannot be reaped is waited for', async () => {
+    let busy = true;
+    const reaps: number[] = [];
+    const reap = async (gpu: number) => {
+      reaps.push(gpu);
+      const was = busy;
+      busy = false;
+      return { reaped: was ? 1 : 0, line: `reaped on ${gpu}` };
+    };
+    const { pf, said } = preflight(() => (busy ? busy_() : view([])), { policy: 'reap', reap });
+    assert.deepEqual(await pf.beforeTask(0, go), { go: true });
+    assert.deepEqual(reaps, [0]);
+    assert.deepEqual(said, ['reaped on 0']);
+    // a holder that is no stray: reaped 0, so the task waits (one reap per poll, never a spin)
+    busy = true;
+    const stubborn = preflight(busy_, { policy: 'reap', reap: async () => (reaps.push(9), { reaped: 1, line: null }) });
+    const stop = new AbortController();
+    const pending = stubborn.pf.beforeTask(0, stop.signal);
+    await waitFor(() => stubborn.probes() >= 6, 'a few polls');
+    stop.abort();
+    assert.deepEqual(await pending, { go: false, stopped: true });
+    const n = reaps.filter((g) => g === 9).length;
+    assert.ok(n >= 3 && n <= stubborn.probes() / 2 + 1, `${n} reaps for ${stubborn.probes()} probes`);
   });
 
   it('concurrent checks share one probe', async () => {
