@@ -17,6 +17,12 @@ export function realPython(): string {
   return python;
 }
 
+/** `slow-1` .. `slow-N`: items whose tasks take 0.4s and succeed, and the `stage item` key of each task. */
+export function slowPool(n: number): { items: string[]; all: string[] } {
+  const items = Array.from({ length: n }, (_, i) => `slow-${i + 1}`);
+  return { items, all: items.flatMap((item) => ['sample', 'evaluate'].map((stage) => `${stage} ${item}`)) };
+}
+
 export function stateDir(): string {
   return mkdtempSync(join(tmpdir(), 'corral-pool-state-'));
 }

@@ -4,14 +4,13 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import { runCorral, startCorral, tempHome } from '../helpers/corral.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
-import { readLedger, stateDir, writeTwoStagePool } from './pool-harness.ts';
+import { readLedger, slowPool, stateDir, writeTwoStagePool } from './pool-harness.ts';
 
 /*
  * Ctrl-C: the first one stops starting tasks and tears the running ones down gracefully, and the run
  * is 'interrupted' and resumable; a second one kills at once instead of waiting out the grace.
  */
-const ITEMS = Array.from({ length: 8 }, (_, i) => `slow-${i + 1}`);
-const ALL = ITEMS.flatMap((item) => ['sample', 'evaluate'].map((stage) => `${stage} ${item}`));
+const { items: ITEMS, all: ALL } = slowPool(8);
 
 it('first SIGINT: running tasks stopped gracefully, run interrupted (130), --resume runs the rest', async () => {
   const t = new Tracker();

@@ -4,14 +4,13 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import { runCorral, startCorral, tempHome } from '../helpers/corral.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
-import { readLedger, readStarts, stateDir, writeTwoStagePool } from './pool-harness.ts';
+import { readLedger, slowPool, readStarts, stateDir, writeTwoStagePool } from './pool-harness.ts';
 
 /*
  * corral is SIGKILLed half-way through a pool: its sentinel must tear every task down, and
  * `corral pool --resume last` must run exactly the tasks that had not succeeded, no more, no less.
  */
-const ITEMS = Array.from({ length: 12 }, (_, i) => `slow-${i + 1}`);
-const ALL = ITEMS.flatMap((item) => ['sample', 'evaluate'].map((stage) => `${stage} ${item}`));
+const { items: ITEMS, all: ALL } = slowPool(12);
 
 it('SIGKILL of corral half-way: nothing survives, and --resume last runs exactly what had not succeeded', async () => {
   const t = new Tracker();
