@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readProcText } from './stat.ts';
 
 export const RUN_ID_VAR = 'CORRAL_RUN_ID';
 export const JOB_ID_VAR = 'CORRAL_JOB_ID';
@@ -33,11 +34,8 @@ export function parseEnviron(block: string): EnvFacts {
 }
 
 export function readEnvFacts(pid: number): EnvFacts {
-  try {
-    return parseEnviron(readFileSync(`/proc/${pid}/environ`, 'latin1'));
-  } catch {
-    return { readable: false };
-  }
+  const block = readProcText(`/proc/${pid}/environ`);
+  return block === null ? { readable: false } : parseEnviron(block);
 }
 
 /** Reads one whole environ as a list of NAME=VALUE strings, or null when it cannot be read. */

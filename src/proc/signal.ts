@@ -19,10 +19,12 @@ export function signalNumber(sig: NodeJS.Signals | number): number {
  * Signals exactly the process named by the identity, never a reused pid. With a pidfd the check is
  * race-free: once the fd is open it pins the process, and the starttime read after opening it proves
  * the fd names the right one. Without pidfds (kernel < 5.3) a small window remains between the check
- * and kill(2).
+ * and kill(2). `then` follows the signal through the same fd and check (a stop signal, then SIGCONT):
+ * one identity check instead of two, which halves the cost of a teardown's first round.
  */
-export function signalIdentity(id: Identity, sig: NodeJS.Signals | number): SignalResult {
+export function signalIdentity(id: Identity, sig: NodeJS.Signals | number, then?: NodeJS.Signals | number): SignalResult {
   const signo = signalNumber(sig);
+  const follow = then === undefined ? 0 : signalNumber(then);
   if (id.pid <= 1) throw new Error(`refusing to signal pid ${id.pid}`);
   if (pidfdWorks !== false && loadLibc()) {
     let fd = -1;
@@ -39,6 +41,7 @@ export function signalIdentity(id: Identity, sig: NodeJS.Signals | number): Sign
         const st = readStat(id.pid);
         if (!st || st.starttime !== id.starttime) return 'gone';
         pidfdSendSignal(fd, signo);
+        if (follow) sendAfter(() => pidfdSendSignal(fd, follow));
         return 'sent';
       } catch (e) {
         if (e instanceof SyscallError && e.code === 'ESRCH') return 'gone';
@@ -53,11 +56,21 @@ export function signalIdentity(id: Identity, sig: NodeJS.Signals | number): Sign
   if (!st || st.starttime !== id.starttime) return 'gone';
   try {
     process.kill(id.pid, signo);
+    if (follow) sendAfter(() => process.kill(id.pid, follow));
     return 'sent';
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ESRCH') return 'gone';
     if (code === 'EPERM') return 'eperm';
     throw e;
+  }
+}
+
+/** The follow-up signal: the first one was delivered, so a process gone meanwhile is no failure. */
+function sendAfter(send: () => void): void {
+  try {
+    send();
+  } catch {
+    /* it died of the first signal */
   }
 }

@@ -1,5 +1,5 @@
-import { closeSync, openSync, readdirSync, readlinkSync, readSync, statSync } from 'node:fs';
-import { parseStat, type ProcStat } from './stat.ts';
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { parseStat, readProcText, type ProcStat } from './stat.ts';
 import { readEnvFacts, type EnvFacts } from './markers.ts';
 
 /** One process as a snapshot saw it. */
@@ -37,34 +37,8 @@ export function listPids(): number[] {
   return pids;
 }
 
-const chunk = Buffer.allocUnsafe(16384);
-
-/**
- * Reads a /proc file into one reused buffer: readFileSync's fstat, growing buffers and concat cost
- * twice as much, and teardowns read every process's stat several times per job. Reads until
- * end-of-file, so a large environ or cmdline is never cut short.
- */
-function readText(path: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    let n = readSync(fd, chunk, 0, chunk.length, null);
-    let text = chunk.toString('latin1', 0, n);
-    while (n > 0 && (n = readSync(fd, chunk, 0, chunk.length, null)) > 0) text += chunk.toString('latin1', 0, n);
-    return text;
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export function readCmdline(pid: number): string[] {
-  const raw = readText(`/proc/${pid}/cmdline`);
+  const raw = readProcText(`/proc/${pid}/cmdline`);
   if (!raw) return [];
   const parts = raw.split('\0');
   if (parts[parts.length - 1] === '') parts.pop();
@@ -78,7 +52,7 @@ export function parseCgroupV2(text: string): string | undefined {
 
 /** Reads one process; null when it vanished while being read. */
 export function readProc(pid: number, opts: SnapshotOptions = {}): ProcInfo | null {
-  const statText = readText(`/proc/${pid}/stat`);
+  const statText = readProcText(`/proc/${pid}/stat`);
   if (!statText) return null;
   const st = parseStat(statText);
   if (!st) return null;
@@ -99,7 +73,7 @@ export function readProc(pid: number, opts: SnapshotOptions = {}): ProcInfo | nu
     }
   }
   if (opts.cgroup !== false) {
-    const cg = readText(`/proc/${pid}/cgroup`);
+    const cg = readProcText(`/proc/${pid}/cgroup`);
     if (cg) info.cgroup = parseCgroupV2(cg);
   }
   const env = opts.environ ?? true;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 
 /** The fields of /proc/PID/stat that corral uses. */
 export interface ProcStat {
@@ -41,12 +41,35 @@ export function parseStat(text: string): ProcStat | null {
   };
 }
 
-export function readStat(pid: number): ProcStat | null {
+const chunk = Buffer.allocUnsafe(16384);
+
+/**
+ * Reads a /proc file into one reused buffer: readFileSync's fstat, growing buffers and concat cost
+ * twice as much, and teardowns read every process's stat several times per job. Reads until
+ * end-of-file, so a large environ or cmdline is never cut short. Null when it cannot be read.
+ */
+export function readProcText(path: string): string | null {
+  let fd: number;
   try {
-    return parseStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    fd = openSync(path, 'r');
   } catch {
     return null;
   }
+  try {
+    let n = readSync(fd, chunk, 0, chunk.length, null);
+    let text = chunk.toString('latin1', 0, n);
+    while (n > 0 && (n = readSync(fd, chunk, 0, chunk.length, null)) > 0) text += chunk.toString('latin1', 0, n);
+    return text;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function readStat(pid: number): ProcStat | null {
+  const text = readProcText(`/proc/${pid}/stat`);
+  return text ? parseStat(text) : null;
 }
 
 /** The kernel function a sleeping process waits in ("0" when running), or "?" when unreadable. */

@@ -61,13 +61,15 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
     for (const m of found.values()) all.set(identityKey(m), m);
     return found;
   };
-  const send = (m: Member, sig: NodeJS.Signals, sent: Set<string>) => {
+  const send = (m: Member, sig: NodeJS.Signals, sent: Set<string>, then?: NodeJS.Signals) => {
     const key = identityKey(m);
     if (sent.has(key) || eperm.has(key)) return;
     sent.add(key);
-    const r = signalIdentity(m, sig);
-    if (r === 'eperm') eperm.add(key);
-    else if (r === 'sent') opts.onSignalled?.(m, sig);
+    const r = signalIdentity(m, sig, then);
+    if (r === 'eperm') {
+      eperm.add(key);
+      if (then) signalIdentity(m, then); // SIGCONT may still be allowed (same session)
+    } else if (r === 'sent') opts.onSignalled?.(m, sig);
   };
   // A zombie is dead: only a zombie we (or a member) must still reap keeps the set non-empty.
   const present = (found: Map<number, Member>) =>
@@ -85,9 +87,10 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
     const deadline = performance.now() + grace;
     while (true) {
       for (const m of found.values()) {
-        send(m, stopSignal, sentStop);
         // SIGCONT after the stop signal: a stopped process then wakes with the signal already pending.
-        signalIdentity(m, 'SIGCONT');
+        // Later rounds wake only members found stopped again (one signal each, not one per member).
+        if (!sentStop.has(identityKey(m))) send(m, stopSignal, sentStop, 'SIGCONT');
+        else if (/^[Tt]$/.test(snap.get(m.pid)?.state ?? '')) signalIdentity(m, 'SIGCONT');
       }
       if (!pending(found).length || performance.now() >= deadline || opts.abort?.aborted) break;
       await sleep(poll);
