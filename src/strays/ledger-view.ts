@@ -1,7 +1,7 @@
 import type { Db } from '../ledger/db.ts';
 import { eventsOfRun, type EventRow } from '../ledger/events.ts';
 import { attemptsOfRun, getJob, type AttemptRow, type JobRow } from '../ledger/jobs.ts';
-import { lookupIdentity, type RegistryRow } from '../ledger/registry.ts';
+import type { RegistryRow } from '../ledger/registry.ts';
 import { getRun, runsActiveAt, type RunRow } from '../ledger/runs.ts';
 import { identityKey, type Identity } from '../proc/identity.ts';
 import type { Snapshot } from '../proc/snapshot.ts';
@@ -49,8 +49,10 @@ export function ledgerViewOf(db: Db): LedgerView {
     }
     return roles;
   };
+  // one statement for every process of the scan (lookupIdentity prepares one per call)
+  const byIdentity = db.prepare('SELECT * FROM registry WHERE pid = ? AND starttime = ?');
   return {
-    registryEntry: (id) => lookupIdentity(db, id),
+    registryEntry: (id) => byIdentity.get(id.pid, id.starttime) as RegistryRow | undefined,
     run: cached((id: string) => getRun(db, id)),
     activeAt: (ms) => runsActiveAt(db, ms),
     roleOf: (id) => (roles ?? loadRoles()).get(identityKey(id)),

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { GpuView } from '../gpu/types.ts';
 import { openLedger } from '../ledger/db.ts';
 import { CLOCK_TICKS, bootTimeMs, pageSize, startedAtMs } from '../proc/clock.ts';
+import { readlinkSync } from 'node:fs';
 import { takeSnapshot, type ProcInfo, type Snapshot } from '../proc/snapshot.ts';
 import { readStat, readWchan } from '../proc/stat.ts';
 import { protectedPids } from '../supervise/members.ts';
@@ -60,7 +61,8 @@ async function sampleCpu(snap: Snapshot, pids: Iterable<number>, ms: number): Pr
 /** One pass over the machine: a snapshot of /proc, the GPU view and the ledger, every rule on every process. */
 export async function scanStrays(opts: ScanOptions = {}): Promise<StrayScan> {
   const started = performance.now();
-  const snap = opts.snapshot ?? takeSnapshot({ exe: true });
+  // the executable is read only for strays (buildStray): most processes never need it
+  const snap = opts.snapshot ?? takeSnapshot();
   const gpu = opts.gpu ?? (await readGpuView());
   const gpuByPid = gpuUseByPid(gpu);
   const ledger = opts.ledger ?? ledgerViewOf(openLedger());
@@ -102,6 +104,7 @@ function buildStray(p: ProcInfo, c: Classification, ctx: RuleContext, userOf: (u
     cpuTicks: p.cpuTicks, rssBytes: p.rssPages * pageSize(), orphaned: c.adopted !== undefined, gpu, gpuBytes,
     reasons: c.reasons, severity: overallSeverity(c.reasons, gpuBytes), attribution,
   };
+  if (p.exe === undefined && p.cmdline.length) p.exe = readExe(p.pid);
   if (p.exe) s.exe = p.exe;
   if (p.cgroup) s.cgroup = p.cgroup;
   if (c.adopted) s.adoptedBy = c.adopted;
@@ -113,6 +116,14 @@ function buildStray(p: ProcInfo, c: Classification, ctx: RuleContext, userOf: (u
   if (c.wchan) s.wchan = c.wchan;
   if (c.allowListed) s.allowListed = c.allowListed;
   return s;
+}
+
+function readExe(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined; // another user's process without root, or gone
+  }
 }
 
 /** What --json prints: the scan without its in-memory parts. */
