@@ -25,7 +25,7 @@ const want = (name: string) => !only || only.has(name);
 // Each section is loaded only when it runs, so a broken one cannot stop the others from being measured.
 const PLAN: [string, () => Promise<Section>][] = [
   ['leftovers', async () => (await import('./sections/leftovers/index.ts')).measureLeftovers({ reps: reps(3), width: 21, timeoutS: 5, afterMs: 5000, has, details: values.details }, log)],
-  ['teardown', async () => (await import('./sections/teardown.ts')).measureTeardown({ reps: reps(3), treeKillReps: 1, size: 500, graceMs: 2000 }, log)],
+  ['teardown', async () => (await import('./sections/teardown.ts')).measureTeardown({ reps: reps(3), treeKillReps: 1, size: 500, graceMs: 2000, has }, log)],
   ['scan', async () => (await import('./sections/scan.ts')).measureScan({ reps: reps(5), extra: 2000, has }, log)],
   ['pool', async () => (await import('./sections/pool.ts')).measurePool({ reps: reps(3), tasks: 500, slots: 8, has }, log)],
   ['start', async () => (await import('./sections/start.ts')).measureStart({ reps: reps(10), memReps: reps(3), has }, log)],

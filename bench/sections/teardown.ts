@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import treeKill from 'tree-kill';
 import { cleanUpCorralHome, registryListsAll } from '../lib/corral-home.ts';
 import { renderTable, type Section } from '../lib/report.ts';
 import { BIN, NODE, WORKLOADS, makeScratchDir } from '../lib/paths.ts';
@@ -15,6 +14,7 @@ export interface TeardownConfig {
   size: number;
   graceMs: number;
   treeKillReps: number;
+  has: (peer: string) => boolean;
 }
 
 type Method = 'floor' | 'tree-kill' | 'corral' | 'corral-off';
@@ -25,7 +25,8 @@ const LABEL: Record<Method, string> = {
   corral: 'corral run (cgroup2), SIGTERM to corral',
   'corral-off': 'corral run (CORRAL_CGROUP=off), SIGTERM to corral',
 };
-const killTree = promisify(treeKill) as (pid: number, signal: string) => Promise<void>;
+// loaded only when tree-kill is installed, so a machine without it still measures the other rows
+let killTree: ((pid: number, signal: string) => Promise<void>) | undefined;
 
 /** One stop: build the tree, wait until it is whole (and corral has registered it), stop it, time the last death. */
 async function stopOnce(method: Method, shape: Shape, cfg: TeardownConfig): Promise<{ ms: number | null; left: number }> {
@@ -51,8 +52,8 @@ async function stopOnce(method: Method, shape: Shape, cfg: TeardownConfig): Prom
       process.kill(-child.pid!, 'SIGTERM');
       if (!(await watch.until(t0 + cfg.graceMs))) process.kill(-child.pid!, 'SIGKILL');
     } else if (method === 'tree-kill') {
-      await killTree(root, 'SIGTERM').catch(() => {});
-      if (!(await watch.until(t0 + cfg.graceMs))) await killTree(root, 'SIGKILL').catch(() => {});
+      await killTree!(root, 'SIGTERM').catch(() => {});
+      if (!(await watch.until(t0 + cfg.graceMs))) await killTree!(root, 'SIGKILL').catch(() => {});
     } else {
       child.kill('SIGTERM');
     }
@@ -68,7 +69,8 @@ async function stopOnce(method: Method, shape: Shape, cfg: TeardownConfig): Prom
 /** Teardown latency: from the stop request until the last process of a 500-process tree is gone. */
 export async function measureTeardown(cfg: TeardownConfig, log: (s: string) => void): Promise<Section> {
   const section: Section = { title: '2. Teardown latency', body: [], goals: [], findings: [] };
-  const methods: Method[] = ['floor', 'tree-kill', 'corral', 'corral-off'];
+  const methods: Method[] = ['floor', ...(cfg.has('tree-kill') ? (['tree-kill'] as const) : []), 'corral', 'corral-off'];
+  if (cfg.has('tree-kill')) killTree = promisify((await import('tree-kill')).default) as typeof killTree;
   const shapes: Shape[] = ['honour', 'ignore'];
   const runs = new Map<string, { ms: number | null; left: number }[]>();
   for (let rep = 0; rep < cfg.reps; rep++)
@@ -96,6 +98,7 @@ export async function measureTeardown(cfg: TeardownConfig, log: (s: string) => v
       'corral is measured once its registry lists the whole tree (a job that has been running a while); the clock starts when SIGTERM is sent to corral.',
     renderTable(['method', 'all honour SIGTERM', 'vs floor', 'half ignore SIGTERM', 'vs floor'], rows),
   );
+  if (!cfg.has('tree-kill')) section.body.push('tree-kill: not measured: the tree-kill module is not installed.');
   const r = median('corral', 'honour') / median('floor', 'honour');
   section.goals.push(`Teardown of ${total} TERM-honouring processes within 1.5x of the floor: corral (cgroup2) ${formatRatio(median('corral', 'honour'), median('floor', 'honour'))}, fallback ${formatRatio(median('corral-off', 'honour'), median('floor', 'honour'))}: ${r <= 1.5 ? 'met' : 'NOT met'}`);
   return section;
