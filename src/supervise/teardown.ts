@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { killCgroup } from '../os/cgroup.ts';
-import { identityKey } from '../proc/identity.ts';
+import { isPopulated, killCgroup } from '../os/cgroup.ts';
+import { identityKey, isAlive } from '../proc/identity.ts';
 import { signalIdentity } from '../proc/signal.ts';
 import type { Snapshot } from '../proc/snapshot.ts';
 import { collectMembers, protectedPids, snapshotForScopes } from './members.ts';
@@ -39,6 +39,7 @@ export interface TeardownResult {
  */
 export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): Promise<TeardownResult> {
   const started = performance.now();
+  if (provablyEmpty(scopes)) return { members: [], killed: 0, leftovers: [], ms: performance.now() - started, escalated: false };
   const stopSignal = opts.signal ?? 'SIGTERM';
   const grace = opts.immediate ? 0 : (opts.graceMs ?? 10_000);
   const unkillable = opts.unkillableMs ?? 5_000;
@@ -111,4 +112,16 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
   }
   const leftovers = present(found).map((m) => describeLeftover(m, snap, eperm.has(identityKey(m))));
   return { members: [...all.values()], killed: sentKill.size, leftovers, ms: performance.now() - started, escalated };
+}
+
+/**
+ * The common end of a pool task: its cgroup reports nothing left, its leader has been reaped and every
+ * process the registry saw is gone. Then no mechanism can find a member, and the two /proc scans of a
+ * full collection are skipped. A whole-run scope (markers of env-cleared daemons, adopted orphans) and
+ * any scope without a cgroup always get the full collection.
+ */
+function provablyEmpty(scopes: JobScope[]): boolean {
+  return scopes.every(
+    (s) => !s.wholeRun && s.cgroup && !isPopulated(s.cgroup) && !(s.leader && isAlive(s.leader)) && (s.registry ?? []).every((id) => !isAlive(id)),
+  );
 }
