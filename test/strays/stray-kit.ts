@@ -116,8 +116,14 @@ export async function makeStrays(t: Tracker): Promise<StrayKit> {
   await waitFor(() => [gpuPid!, zParent!].every((p) => readStat(p)?.ppid === 1), 'the orphans to be re-parented to init');
   await waitFor(() => rows.every((r) => readStat(r.pid)?.ppid !== run.supervisor_pid), "the run's processes to lose their supervisor");
   await waitFor(() => readStat(stoppedChild.pid!)?.state === 'T', 'the stopped process');
+  // The registry may have grown after the first three rows (a transient fork of the fixture): take what
+  // it lists once the supervisor is gone, keeping only processes still alive.
+  const ledger = openLedger(join(home, 'ledger.sqlite'));
+  const runRows = registryOfRun(ledger, run.id).filter((r) => !dead(r.pid, r.starttime));
+  ledger.close();
+  for (const r of runRows) t.pid(r.pid);
   const kit: StrayKit = {
-    token, home, devDir, env, fakeNvml: nvml !== null, runId: run.id, runPids: rows.map((r) => r.pid), otherUid,
+    token, home, devDir, env, fakeNvml: nvml !== null, runId: run.id, runPids: runRows.map((r) => r.pid), otherUid,
     gpuOrphan: identity(gpuPid!), stopped: identity(stoppedChild.pid!), zombieParent: identity(zParent!), zombie: identity(zChild!),
     bystander: identity(bystanderChild.pid!),
     strayPids: () => [kit.gpuOrphan.pid, kit.stopped.pid, kit.zombieParent.pid, kit.zombie.pid, ...kit.runPids, ...(otherUid ? [otherUid.pid] : [])],
