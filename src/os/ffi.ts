@@ -80,9 +80,12 @@ export function pidfdOpen(pid: number): number {
   return fd;
 }
 
-export function pidfdSendSignal(fd: number, signal: number): void {
+/** pidfd_send_signal flag (Linux 6.9+): signal the process group of the pidfd's process. */
+export const PIDFD_SIGNAL_PROCESS_GROUP = 1 << 2;
+
+export function pidfdSendSignal(fd: number, signal: number, flags = 0): void {
   const l = need();
-  const rc = Number(l.syscall(SYS_PIDFD_SEND_SIGNAL, 'int', fd, 'int', signal, 'void *', null, 'unsigned int', 0));
+  const rc = Number(l.syscall(SYS_PIDFD_SEND_SIGNAL, 'int', fd, 'int', signal, 'void *', null, 'unsigned int', flags));
   if (rc < 0) throw new SyscallError('pidfd_send_signal', l.errno());
 }
 

@@ -2,7 +2,7 @@ import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { readStat } from './stat.ts';
 import type { Identity } from './identity.ts';
-import { pidfdOpen, pidfdSendSignal, SyscallError, loadLibc } from '../os/ffi.ts';
+import { PIDFD_SIGNAL_PROCESS_GROUP, pidfdOpen, pidfdSendSignal, SyscallError, loadLibc } from '../os/ffi.ts';
 
 export type SignalResult = 'sent' | 'gone' | 'eperm';
 
@@ -72,5 +72,37 @@ function sendAfter(send: () => void): void {
     send();
   } catch {
     /* it died of the first signal */
+  }
+}
+
+let groupSignalWorks: boolean | undefined;
+
+/**
+ * Signals a job leader's whole process group in one call, through the leader's pidfd (Linux 6.9+), and
+ * returns the group id; null where that cannot be done safely or at all (leader gone or not itself,
+ * no longer leader of its own session and group, older kernel, no permission). The session check is
+ * what makes it safe: corral started the leader with setsid, so every process in a group of that
+ * session is a member of the job.
+ */
+export function signalGroupOf(leader: Identity, sig: NodeJS.Signals, then?: NodeJS.Signals): number | null {
+  if (groupSignalWorks === false || pidfdWorks === false || leader.pid <= 1 || !loadLibc()) return null;
+  let fd: number;
+  try {
+    fd = pidfdOpen(leader.pid);
+  } catch {
+    return null;
+  }
+  try {
+    const st = readStat(leader.pid);
+    if (!st || st.starttime !== leader.starttime || st.pgid !== leader.pid || st.sid !== leader.pid || st.state === 'Z') return null;
+    pidfdSendSignal(fd, signalNumber(sig), PIDFD_SIGNAL_PROCESS_GROUP);
+    groupSignalWorks = true;
+    if (then) sendAfter(() => pidfdSendSignal(fd, signalNumber(then), PIDFD_SIGNAL_PROCESS_GROUP));
+    return st.pgid;
+  } catch (e) {
+    if (e instanceof SyscallError && e.code === 'EINVAL') groupSignalWorks = false;
+    return null;
+  } finally {
+    closeSync(fd);
   }
 }

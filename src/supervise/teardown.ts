@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPopulated, killCgroup } from '../os/cgroup.ts';
 import { identityKey, isAlive } from '../proc/identity.ts';
-import { signalIdentity } from '../proc/signal.ts';
+import { signalGroupOf, signalIdentity } from '../proc/signal.ts';
 import type { Snapshot } from '../proc/snapshot.ts';
 import { collectMembers, protectedPids, snapshotForScopes } from './members.ts';
 import { reapAdopted } from './reaper.ts';
@@ -51,6 +51,7 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
   let snap: Snapshot = snapshotForScopes(scopes);
   const exclude = protectedPids(snap, opts.exclude);
   let escalated = false;
+  let emptied = false;
   // the first collection uses the snapshot just taken; a second full /proc scan here would see the same
   let fresh = true;
 
@@ -86,6 +87,17 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
   let found = collect();
   if (grace > 0) {
     const deadline = performance.now() + grace;
+    // First, each live leader's whole group in one call; then members outside those groups one by one.
+    for (const scope of scopes) {
+      if (!scope.leader) continue;
+      const pgid = signalGroupOf(scope.leader, stopSignal, 'SIGCONT');
+      if (pgid === null) continue;
+      for (const m of found.values()) {
+        if (snap.get(m.pid)?.pgid !== pgid) continue;
+        sentStop.add(identityKey(m));
+        opts.onSignalled?.(m, stopSignal);
+      }
+    }
     while (true) {
       for (const m of found.values()) {
         // SIGCONT after the stop signal: a stopped process then wakes with the signal already pending.
@@ -93,12 +105,17 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
         if (!sentStop.has(identityKey(m))) send(m, stopSignal, sentStop, 'SIGCONT');
         else if (/^[Tt]$/.test(snap.get(m.pid)?.state ?? '')) signalIdentity(m, 'SIGCONT');
       }
-      if (!pending(found).length || performance.now() >= deadline || opts.abort?.aborted) break;
+      if (!pending(found).length) {
+        emptied = true;
+        break;
+      }
+      if (performance.now() >= deadline || opts.abort?.aborted) break;
       await sleep(poll);
       found = collect();
     }
   }
-  found = collect();
+  // A set just collected and found empty is verified; otherwise collect once more before escalating.
+  if (!emptied) found = collect();
   if (pending(found).length) {
     escalated = true;
     for (const s of scopes) if (s.cgroup) killCgroup(s.cgroup);
