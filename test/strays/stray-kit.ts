@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removeCgroup } from '../../src/os/cgroup.ts';
 import { openLedger } from '../../src/ledger/db.ts';
 import { registryOfRun } from '../../src/ledger/registry.ts';
 import { listRuns } from '../../src/ledger/runs.ts';
@@ -128,6 +129,8 @@ export async function makeStrays(t: Tracker): Promise<StrayKit> {
     bystander: identity(bystanderChild.pid!),
     strayPids: () => [kit.gpuOrphan.pid, kit.stopped.pid, kit.zombieParent.pid, kit.zombie.pid, ...kit.runPids, ...(otherUid ? [otherUid.pid] : [])],
     dispose() {
+      // The lost run's cgroup outlives its processes (nobody tore the run down): remove it once they are gone.
+      if (run.cgroup) removeCgroup(run.cgroup);
       rmSync(devDir, { recursive: true, force: true });
       rmSync(home, { recursive: true, force: true });
     },
