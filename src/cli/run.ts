@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseDuration, formatDuration } from '../config/duration.ts';
 import { UsageError } from '../config/errors.ts';
 import { parseSignal } from '../config/signals.ts';
+import { parseGpuList } from '../config/gpu-list.ts';
 import type { RestartMode } from '../supervise/restart-policy.ts';
 import { say } from './output.ts';
 
@@ -80,13 +81,12 @@ function positiveInt(text: string, what: string): number {
 }
 
 function parseGpus(text: string): string {
-  const out: number[] = [];
-  for (const part of text.split(',').map((s) => s.trim())) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) throw new UsageError(`invalid --gpus '${text}'`, 'write GPU indexes like 0,1 or 0-3');
-    for (let i = Number(m[1]); i <= Number(m[2] ?? m[1]); i++) out.push(i);
+  try {
+    return parseGpuList(text).join(',');
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`invalid --gpus '${text}': ${e.message}`, e.hint ?? 'write GPU indexes like 0,1 or 0-3');
+    throw e;
   }
-  return out.join(',');
 }
 
 /** Turns flags into run options; every check happens here, before anything starts. */

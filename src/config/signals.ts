@@ -19,7 +19,3 @@ export function parseSignal(text: string): NodeJS.Signals {
 export function signalNumberOf(name: string): number {
   return constants.signals[name as NodeJS.Signals] ?? 0;
 }
-
-export function signalNameOf(n: number): string | undefined {
-  return (Object.keys(constants.signals) as NodeJS.Signals[]).find((k) => constants.signals[k] === n);
-}

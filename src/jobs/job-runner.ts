@@ -95,9 +95,8 @@ export class JobRunner {
     const { db, runId } = this.ctx;
     const s = this.spec;
     this.cgroup = this.ctx.runCgroup ? createJobCgroup(this.ctx.runCgroup, this.id.slice(runId.length + 1)) : null;
-    insertJob(db, { id: this.id, run_id: runId, role: s.role, name: s.name, argv: JSON.stringify(s.argv), gpus: s.gpus ?? null, cgroup: this.cgroup, log_path: s.logPath ?? null, item: s.item ?? null, stage: s.stage ?? null, state: 'running' });
     this.startedAt = Date.now();
-    updateJob(db, this.id, { started_at: this.startedAt });
+    insertJob(db, { id: this.id, run_id: runId, role: s.role, name: s.name, argv: JSON.stringify(s.argv), gpus: s.gpus ?? null, cgroup: this.cgroup, log_path: s.logPath ?? null, item: s.item ?? null, stage: s.stage ?? null, state: 'running', started_at: this.startedAt });
     let n = 0;
     let last: { end: AttemptEnd; leftovers: TeardownResult['leftovers'] };
     while (true) {
@@ -145,14 +144,13 @@ export class JobRunner {
     addEvent(db, runId, this.id, 'attempt-start', { n, pid: leader.pid });
     const exited = waitExit(child);
     this.leader = leader.pid > 0 ? leader : null;
-    const limits: number[] = [];
-    if (s.timeoutMs) limits.push(s.timeoutMs);
-    if (s.maxRuntimeMs) limits.push(Math.max(0, this.startedAt + s.maxRuntimeMs - Date.now()));
-    const limitMs = limits.length ? Math.min(...limits) : undefined;
+    // Whichever limit comes first ends the attempt; which one it is is known now, not when it fires.
+    const runtimeLeft = s.maxRuntimeMs ? Math.max(0, this.startedAt + s.maxRuntimeMs - Date.now()) : undefined;
+    const limit: [number, StopReason] | undefined =
+      s.timeoutMs && (runtimeLeft === undefined || s.timeoutMs < runtimeLeft) ? [s.timeoutMs, 'timeout'] : runtimeLeft !== undefined ? [runtimeLeft, 'max-runtime'] : undefined;
     let timer: NodeJS.Timeout | undefined;
     const limitHit = new Promise<StopReason>((resolve) => {
-      if (limitMs === undefined) return;
-      timer = setTimeout(() => resolve(s.maxRuntimeMs && Date.now() >= this.startedAt + s.maxRuntimeMs - 5 ? 'max-runtime' : 'timeout'), limitMs);
+      if (limit) timer = setTimeout(() => resolve(limit[1]), limit[0]);
     });
     const stopped = new Promise<StopReason>((resolve) => {
       if (this.stopReason) resolve(this.stopReason);

@@ -24,9 +24,9 @@ export interface JobRow {
 
 export function insertJob(db: Db, j: Pick<JobRow, 'id' | 'run_id' | 'role' | 'name' | 'argv'> & Partial<JobRow>): void {
   db.prepare(
-    `INSERT INTO jobs (id, run_id, role, name, argv, gpus, cgroup, item, stage, log_path, state)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(j.id, j.run_id, j.role, j.name, j.argv, j.gpus ?? null, j.cgroup ?? null, j.item ?? null, j.stage ?? null, j.log_path ?? null, j.state ?? 'pending');
+    `INSERT INTO jobs (id, run_id, role, name, argv, gpus, cgroup, item, stage, log_path, state, started_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(j.id, j.run_id, j.role, j.name, j.argv, j.gpus ?? null, j.cgroup ?? null, j.item ?? null, j.stage ?? null, j.log_path ?? null, j.state ?? 'pending', j.started_at ?? null);
 }
 
 export function updateJob(db: Db, id: string, fields: Partial<Omit<JobRow, 'id'>>): void {

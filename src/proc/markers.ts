@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { readProcText } from './stat.ts';
 
 export const RUN_ID_VAR = 'CORRAL_RUN_ID';
@@ -36,13 +35,4 @@ export function parseEnviron(block: string): EnvFacts {
 export function readEnvFacts(pid: number): EnvFacts {
   const block = readProcText(`/proc/${pid}/environ`);
   return block === null ? { readable: false } : parseEnviron(block);
-}
-
-/** Reads one whole environ as a list of NAME=VALUE strings, or null when it cannot be read. */
-export function readEnvironList(pid: number): string[] | null {
-  try {
-    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').filter(Boolean);
-  } catch {
-    return null;
-  }
 }

@@ -83,8 +83,3 @@ export function applyStrayFilters(strays: Stray[], f: StrayFilters): Stray[] {
     return true;
   });
 }
-
-/** Whether any filter was given (reap's safety rules differ for an explicit --reason). */
-export function hasFilters(f: StrayFilters): boolean {
-  return Boolean(f.users || f.gpus || f.olderThanMs !== undefined || f.reasons || f.run);
-}

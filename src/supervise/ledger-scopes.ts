@@ -14,10 +14,9 @@ export function ticksAt(ms: number): number {
  * attempt's leader (session and process group), its registry entries and markers, then a whole-run
  * scope for what carries only the run's marker or cgroup. Used by the sentinel, ps and reap.
  */
-export function scopesFromLedger(db: Db, run: RunRow, opts: { onlyUnfinished?: boolean; jobs?: JobRow[] } = {}): JobScope[] {
+export function scopesFromLedger(db: Db, run: RunRow, opts: { jobs?: JobRow[] } = {}): JobScope[] {
   const sinceTicks = ticksAt(run.started_at) - 2;
-  let jobs = opts.jobs ?? jobsOfRun(db, run.id);
-  if (opts.onlyUnfinished) jobs = jobs.filter((j) => j.state === 'running' || j.state === 'pending');
+  const jobs = opts.jobs ?? jobsOfRun(db, run.id);
   const attempts = attemptsOfRun(db, run.id);
   const registry = registryOfRun(db, run.id, { live: true });
   const scopes: JobScope[] = jobs.map((j) => {

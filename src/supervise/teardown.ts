@@ -52,16 +52,17 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
   const exclude = protectedPids(snap, opts.exclude);
   let escalated = false;
   let emptied = false;
-  // the first collection uses the snapshot just taken; a second full /proc scan here would see the same
-  let fresh = true;
-
-  const collect = (): Map<number, Member> => {
-    if (!fresh) snap = snapshotForScopes(scopes);
-    fresh = false;
+  // Members in the current snapshot; collect() takes a new one first. The first round uses the snapshot
+  // already taken for protectedPids: a second full /proc scan there would see the same.
+  const gather = (): Map<number, Member> => {
     reapAdopted(snap);
     const found = collectMembers(scopes, snap, exclude);
     for (const m of found.values()) all.set(identityKey(m), m);
     return found;
+  };
+  const collect = (): Map<number, Member> => {
+    snap = snapshotForScopes(scopes);
+    return gather();
   };
   const send = (m: Member, sig: NodeJS.Signals, sent: Set<string>, then?: NodeJS.Signals) => {
     const key = identityKey(m);
@@ -84,7 +85,7 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
   const inCgroup = new Set(scopes.filter((s) => s.cgroup).map((s) => s.jobId));
   const pending = (found: Map<number, Member>) => present(found).filter((m) => !eperm.has(identityKey(m)) || inCgroup.has(m.jobId));
 
-  let found = collect();
+  let found = gather();
   if (grace > 0) {
     const deadline = performance.now() + grace;
     // First, each live leader's whole group in one call; then members outside those groups one by one.
