@@ -1,8 +1,25 @@
+import { ChildProcess } from 'node:child_process';
 import { reapChild } from '../os/ffi.ts';
 import type { Snapshot } from '../proc/snapshot.ts';
 
 /** Pids Node itself spawned: libuv reaps those, and waiting for them here would steal their status. */
 export const ownChildren = new Set<number>();
+
+// Every asynchronous child Node starts (spawn, exec, execFile, fork) goes through ChildProcess#spawn, so
+// recording pids there covers all of them: the jobs, the sentinel, nvidia-smi, a test's own children.
+// (spawnSync reaps its child before returning, so no reaper pass can come in between.)
+type SpawnMethod = (this: ChildProcess, ...args: unknown[]) => unknown;
+const proto = ChildProcess.prototype as unknown as { spawn: SpawnMethod };
+const nodeSpawn = proto.spawn;
+proto.spawn = function (this: ChildProcess, ...args: unknown[]) {
+  const result = nodeSpawn.apply(this, args);
+  const pid = this.pid;
+  if (pid !== undefined) {
+    ownChildren.add(pid);
+    this.once('exit', () => ownChildren.delete(pid));
+  }
+  return result;
+};
 
 /**
  * As a child subreaper, corral inherits orphans and must reap them when they exit, as tini does.

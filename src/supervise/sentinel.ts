@@ -4,7 +4,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readStat } from '../proc/stat.ts';
 import type { Identity } from '../proc/identity.ts';
-import { ownChildren } from './reaper.ts';
+import './reaper.ts'; // before any spawn: it records every child Node starts
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'corral.js');
 
@@ -33,8 +33,6 @@ export function startSentinel(runId: string, logDir: string): Sentinel {
   });
   child.unref();
   const pid = child.pid!;
-  ownChildren.add(pid);
-  child.once('exit', () => ownChildren.delete(pid));
   (child.stdin as unknown as { unref?: () => void }).unref?.();
   return {
     identity: { pid, starttime: readStat(pid)?.starttime ?? -1 },

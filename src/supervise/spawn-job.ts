@@ -4,7 +4,7 @@ import { CGROUP_ENTER_SCRIPT } from '../os/cgroup.ts';
 import { readStat } from '../proc/stat.ts';
 import { JOB_ID_VAR, RUN_ID_VAR } from '../proc/markers.ts';
 import type { Identity } from '../proc/identity.ts';
-import { ownChildren } from './reaper.ts';
+import './reaper.ts'; // before any spawn: it records every child Node starts
 
 export interface SpawnSpec {
   argv: string[];
@@ -41,8 +41,6 @@ export function spawnJob(spec: SpawnSpec): Spawned {
   // spawn() failures (ENOENT, EACCES) arrive as an 'error' event with no pid.
   const pid = child.pid;
   if (pid === undefined) return { child, leader: { pid: -1, starttime: -1 } };
-  ownChildren.add(pid);
-  child.once('exit', () => ownChildren.delete(pid));
   const st = readStat(pid);
   return { child, leader: { pid, starttime: st?.starttime ?? -1 } };
 }

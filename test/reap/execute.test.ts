@@ -12,7 +12,7 @@ import { readStat } from '../../src/proc/stat.ts';
 import { executePlan } from '../../src/reap/execute.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
 import { STRAY_FIXTURES } from '../strays/stray-kit.ts';
-import { childrenOf, ownChild, planFor, scan, spawnShell, tempLedger } from './reap-helpers.ts';
+import { childrenOf, planFor, scan, spawnShell, tempLedger } from './reap-helpers.ts';
 
 const t = new Tracker();
 const db = tempLedger();
@@ -62,7 +62,7 @@ test("reaping a zombie's parent resolves the zombie (left, at worst, for init to
 test('a real process in state D: strays calls it unkillable with its wchan; a killable wait still ends on SIGKILL', async (ctx) => {
   const bin = join(mkdtempSync(join(tmpdir(), 'corral-vfork-')), 'vfork-stop');
   if (spawnSync('cc', ['-o', bin, join(STRAY_FIXTURES, 'vfork-stop.c')]).status !== 0) return ctx.skip('no C compiler');
-  const parent = ownChild(spawn(bin, [], { stdio: 'ignore' }));
+  const parent = spawn(bin, [], { stdio: 'ignore' });
   t.pid(parent.pid);
   await waitFor(() => readStat(parent.pid!)?.state === 'D', 'the vfork parent in D');
   const [child] = await childrenOf(t, parent.pid!, 1);
@@ -79,7 +79,7 @@ test('reaping a run whose supervisor and sentinel are gone records it in the led
   const runId = newRunId();
   insertRun(db, { id: runId, kind: 'run', name: null, argv: '[]', cwd: null, uid: process.getuid!(), user: 'x', host: 'h', supervisor_pid: 999_999_999, supervisor_starttime: 1, config: null, started_at: Date.now() - 1000 });
   const token = t.token('lost');
-  const left = ownChild(spawn('sleep', ['100000'], { stdio: 'ignore', env: { ...process.env, CORRAL_TEST_TOKEN: token, CORRAL_RUN_ID: runId, CORRAL_JOB_ID: `${runId}.main` } }));
+  const left = spawn('sleep', ['100000'], { stdio: 'ignore', env: { ...process.env, CORRAL_TEST_TOKEN: token, CORRAL_RUN_ID: runId, CORRAL_JOB_ID: `${runId}.main` } });
   t.pid(left.pid);
   await waitFor(() => readStat(left.pid!)?.state === 'S', 'the leftover');
   const plan = await planFor(db, { strays: true, filters: { run: runId } });

@@ -7,7 +7,6 @@ import { defaultAllowList, type AllowList } from '../../src/strays/allow-list.ts
 import { ledgerViewOf } from '../../src/strays/ledger-view.ts';
 import { scanStrays, type StrayScan } from '../../src/strays/scan.ts';
 import { buildPlan, type ReapSelectors } from '../../src/reap/plan.ts';
-import { ownChildren } from '../../src/supervise/reaper.ts';
 import { tempHome } from '../helpers/corral.ts';
 import { waitFor, type Tracker } from '../helpers/procs.ts';
 
@@ -17,21 +16,9 @@ export function tempLedger(): Db {
   return openLedger(join(tempHome(), 'ledger.sqlite'));
 }
 
-/**
- * Marks a child of the test as Node's own. A teardown run inside this process reaps the zombies of
- * processes it adopted; without the mark it would also reap the test's own children before libuv does,
- * libuv would never see them exit, and their handles would keep the test file alive forever.
- */
-export function ownChild<T extends ChildProcess>(child: T): T {
-  const pid = child.pid!;
-  ownChildren.add(pid);
-  child.once('exit', () => ownChildren.delete(pid));
-  return child;
-}
-
 /** A child of the test running `sh -c SCRIPT TOKEN`, tracked; its environment carries the token too. */
 export function spawnShell(t: Tracker, token: string, script: string, opts: { uid?: number; gid?: number } = {}): ChildProcess {
-  const child = ownChild(spawn('/bin/sh', ['-c', script, token], { stdio: 'ignore', env: { ...process.env, CORRAL_TEST_TOKEN: token }, ...opts }));
+  const child = spawn('/bin/sh', ['-c', script, token], { stdio: 'ignore', env: { ...process.env, CORRAL_TEST_TOKEN: token }, ...opts });
   t.pid(child.pid);
   return child;
 }
