@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRunning, type Identity } from '../../src/proc/identity.ts';
+import { isAlive, type Identity } from '../../src/proc/identity.ts';
 
 export interface Timed {
   ms: number;
@@ -44,7 +44,7 @@ export class DeathWatch {
   /** Waits until every process is gone (true) or the deadline (performance.now() ms) passes (false). */
   async until(deadline: number): Promise<boolean> {
     while (this.next < this.ids.length) {
-      if (!isRunning(this.ids[this.next]!)) {
+      if (!isAlive(this.ids[this.next]!)) {
         this.next++;
         continue;
       }
@@ -57,6 +57,6 @@ export class DeathWatch {
 
   /** How many are still alive now. */
   left(): number {
-    return this.ids.slice(this.next).filter(isRunning).length;
+    return this.ids.slice(this.next).filter(isAlive).length;
   }
 }

@@ -4,7 +4,7 @@ import { openLedger } from '../ledger/db.ts';
 import { listRuns } from '../ledger/runs.ts';
 import { jobsOfRun } from '../ledger/jobs.ts';
 import { isAlive } from '../proc/identity.ts';
-import { CLOCK_TICKS, pageSize, startedAtMs } from '../proc/clock.ts';
+import { ageMs, CLOCK_TICKS, pageSize } from '../proc/clock.ts';
 import { takeSnapshot, type ProcInfo } from '../proc/snapshot.ts';
 import { collectMembers, protectedPids } from '../supervise/members.ts';
 import { scopesFromLedger } from '../supervise/ledger-scopes.ts';
@@ -61,11 +61,11 @@ export function register(program: Command): void {
 }
 
 function toPs(p: ProcInfo, foundBy: string, now: number): PsProcess {
-  const ageMs = Math.max(1, now - startedAtMs(p.starttime));
+  const age = Math.max(1, ageMs(p.starttime));
   return {
     pid: p.pid, ppid: p.ppid, state: p.state, user: p.uid, foundBy,
-    cpuPercent: Math.round(((p.cpuTicks / CLOCK_TICKS) * 1000 * 1000) / ageMs) / 10,
-    rssBytes: p.rssPages * pageSize(), ageMs, command: p.cmdline.join(' ') || `[${p.comm}]`, children: [],
+    cpuPercent: Math.round(((p.cpuTicks / CLOCK_TICKS) * 1000 * 1000) / age) / 10,
+    rssBytes: p.rssPages * pageSize(), ageMs: age, command: p.cmdline.join(' ') || `[${p.comm}]`, children: [],
   };
 }
 

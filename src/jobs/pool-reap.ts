@@ -1,5 +1,5 @@
 import type { Db } from '../ledger/db.ts';
-import { isRunning } from '../proc/identity.ts';
+import { isAlive } from '../proc/identity.ts';
 
 /**
  * Preflight policy `reap`: before a task starts on a busy GPU, reap the strays on that GPU, exactly
@@ -28,7 +28,7 @@ export function createGpuReaper(db: Db, graceMs: number): GpuReaper {
     }
     const res = await executePlan(plan, db, { graceMs });
     // judged by the targets themselves: gone is gone, however the teardown counted its members
-    const gone = plan.targets.filter((t) => !isRunning(t));
+    const gone = plan.targets.filter((t) => !isAlive(t));
     const bytes = gone.reduce((sum, t) => sum + t.gpuBytes, 0);
     const freed = bytes ? `, ${(bytes / 2 ** 30).toFixed(1)} GiB of GPU memory` : '';
     const left = res.remaining.length ? `; ${res.remaining.length} remain (${res.remaining.map((r) => `pid ${r.pid}: ${r.why}`).join(', ')})` : '';

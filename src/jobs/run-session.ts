@@ -9,7 +9,7 @@ import { insertRun, updateRun, type RunStatus } from '../ledger/runs.ts';
 import { removeCgroup, setUpRunCgroup, type Containment } from '../os/cgroup.ts';
 import { setChildSubreaper } from '../os/ffi.ts';
 import { readStat } from '../proc/stat.ts';
-import { ticksNow } from '../proc/clock.ts';
+import { currentBootId, ticksNow } from '../proc/clock.ts';
 import { RegistryPoller } from '../supervise/registry-poller.ts';
 import type { JobScope } from '../supervise/scope.ts';
 import { startSentinel, type Sentinel } from '../supervise/sentinel.ts';
@@ -45,6 +45,7 @@ export class RunSession {
       id: this.id, kind: opts.kind, name: opts.name ?? null, argv: JSON.stringify(opts.argv), cwd: process.cwd(),
       uid: process.getuid?.() ?? null, user: userInfo().username, host: hostname(), supervisor_pid: process.pid,
       supervisor_starttime: readStat(process.pid)?.starttime ?? null, config: JSON.stringify({ ...(opts.config as object), graceMs: opts.graceMs, stopSignal: opts.stopSignal }), started_at: Date.now(),
+      boot_id: currentBootId(), start_ticks: this.startTicks,
     });
     try {
       setChildSubreaper();
@@ -99,7 +100,7 @@ export class RunSession {
       signal: this.stopSignal, graceMs: this.graceMs, immediate, exclude: [this.sentinel.identity.pid], abort: this.abort.signal,
     });
     if (this.containment.kind === 'cgroup') removeCgroup(this.containment.runDir);
-    updateRun(this.db, this.id, { ended_at: Date.now(), status, stop_reason: stopReason, exit_code: exitCode });
+    updateRun(this.db, this.id, { ended_at: Date.now(), end_ticks: ticksNow(), status, stop_reason: stopReason, exit_code: exitCode });
     addEvent(this.db, this.id, null, 'run-end', { status, stopReason, exitCode, swept: result.members.length, leftovers: result.leftovers });
     this.sentinel.markClean();
     this.db.close();

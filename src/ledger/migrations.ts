@@ -85,4 +85,10 @@ export const MIGRATIONS: string[] = [
    );
    CREATE INDEX events_run ON events(run_id);
    CREATE INDEX events_at ON events(at);`,
+  // 2: boot-relative clocks. Ages and "active when it started" compare clock ticks since boot (the unit
+  // of /proc/PID/stat), never the wall clock, and identities from another boot never match.
+  `ALTER TABLE runs ADD COLUMN boot_id TEXT;
+   ALTER TABLE runs ADD COLUMN start_ticks INTEGER;
+   ALTER TABLE runs ADD COLUMN end_ticks INTEGER;
+   CREATE INDEX runs_ticks ON runs(start_ticks);`,
 ];

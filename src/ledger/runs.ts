@@ -23,13 +23,18 @@ export interface RunRow {
   status: RunStatus;
   stop_reason: string | null;
   exit_code: number | null;
+  /** /proc/sys/kernel/random/boot_id when the run started (null in rows from before migration 2) */
+  boot_id: string | null;
+  /** clock ticks since boot when the run started and ended: the clock of /proc/PID/stat's starttime */
+  start_ticks: number | null;
+  end_ticks: number | null;
 }
 
-export function insertRun(db: Db, r: Pick<RunRow, 'id' | 'kind' | 'name' | 'argv' | 'cwd' | 'uid' | 'user' | 'host' | 'supervisor_pid' | 'supervisor_starttime' | 'config' | 'started_at'>): void {
+export function insertRun(db: Db, r: Pick<RunRow, 'id' | 'kind' | 'name' | 'argv' | 'cwd' | 'uid' | 'user' | 'host' | 'supervisor_pid' | 'supervisor_starttime' | 'config' | 'started_at' | 'boot_id' | 'start_ticks'>): void {
   db.prepare(
-    `INSERT INTO runs (id, kind, name, argv, cwd, uid, user, host, supervisor_pid, supervisor_starttime, config, started_at, status)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
-  ).run(r.id, r.kind, r.name, r.argv, r.cwd, r.uid, r.user, r.host, r.supervisor_pid, r.supervisor_starttime, r.config, r.started_at);
+    `INSERT INTO runs (id, kind, name, argv, cwd, uid, user, host, supervisor_pid, supervisor_starttime, config, started_at, boot_id, start_ticks, status)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')`,
+  ).run(r.id, r.kind, r.name, r.argv, r.cwd, r.uid, r.user, r.host, r.supervisor_pid, r.supervisor_starttime, r.config, r.started_at, r.boot_id, r.start_ticks);
 }
 
 export function updateRun(db: Db, id: string, fields: Partial<Omit<RunRow, 'id'>>): void {
@@ -59,9 +64,17 @@ export function listRuns(db: Db, opts: { status?: RunStatus; limit?: number } = 
   return db.prepare(`SELECT * FROM runs ${where} ORDER BY started_at DESC, id DESC LIMIT ?`).all(...args, opts.limit ?? 50) as unknown as RunRow[];
 }
 
-/** Runs that were active at a moment: started before it and not ended before it. */
-export function runsActiveAt(db: Db, atMs: number): RunRow[] {
+/**
+ * Runs of this boot that were active at a moment given in clock ticks since boot (a process's
+ * starttime): started before it and not ended before it. The wall clock plays no part.
+ */
+export function runsActiveAt(db: Db, bootId: string, atTicks: number): RunRow[] {
   return db
-    .prepare('SELECT * FROM runs WHERE started_at <= ? AND (ended_at IS NULL OR ended_at >= ?) ORDER BY started_at')
-    .all(atMs, atMs) as unknown as RunRow[];
+    .prepare('SELECT * FROM runs WHERE boot_id = ? AND start_ticks <= ? AND (end_ticks IS NULL OR end_ticks >= ?) ORDER BY start_ticks')
+    .all(bootId, atTicks, atTicks) as unknown as RunRow[];
+}
+
+/** True when the run was started in an earlier boot: none of its identities can name a live process. */
+export function fromEarlierBoot(run: Pick<RunRow, 'boot_id'>, bootId: string): boolean {
+  return run.boot_id !== null && run.boot_id !== bootId;
 }

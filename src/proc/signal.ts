@@ -1,7 +1,7 @@
 import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { readStat } from './stat.ts';
-import type { Identity } from './identity.ts';
+import { isLiveState, type Identity } from './identity.ts';
 import { PIDFD_SIGNAL_PROCESS_GROUP, pidfdOpen, pidfdSendSignal, SyscallError, loadLibc } from '../os/ffi.ts';
 
 export type SignalResult = 'sent' | 'gone' | 'eperm';
@@ -94,7 +94,7 @@ export function signalGroupOf(leader: Identity, sig: NodeJS.Signals, then?: Node
   }
   try {
     const st = readStat(leader.pid);
-    if (!st || st.starttime !== leader.starttime || st.pgid !== leader.pid || st.sid !== leader.pid || st.state === 'Z') return null;
+    if (!st || st.starttime !== leader.starttime || st.pgid !== leader.pid || st.sid !== leader.pid || !isLiveState(st.state)) return null;
     pidfdSendSignal(fd, signalNumber(sig), PIDFD_SIGNAL_PROCESS_GROUP);
     groupSignalWorks = true;
     if (then) sendAfter(() => pidfdSendSignal(fd, signalNumber(then), PIDFD_SIGNAL_PROCESS_GROUP));

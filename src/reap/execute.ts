@@ -1,7 +1,7 @@
 import type { GpuView } from '../gpu/types.ts';
 import type { Db } from '../ledger/db.ts';
 import { readStat } from '../proc/stat.ts';
-import { isRunning } from '../proc/identity.ts';
+import { isAlive } from '../proc/identity.ts';
 import { readGpuView } from '../strays/gpu-view.ts';
 import { teardown, type TeardownOptions } from '../supervise/teardown.ts';
 import type { PlanEntry, ReapPlan } from './plan.ts';
@@ -63,7 +63,7 @@ export async function executePlan(plan: ReapPlan, db: Db, opts: Pick<TeardownOpt
   const left = new Set([...remaining.map((r) => r.pid), ...plan.zombies.map((z) => z.pid)]);
   const killed: PlanEntry[] = [];
   for (const m of result?.members ?? []) {
-    if (left.has(m.pid) || isRunning(m)) continue;
+    if (left.has(m.pid) || isAlive(m)) continue;
     const e = known.get(m.pid);
     killed.push(e ?? { pid: m.pid, starttime: m.starttime, ppid: 0, uid: -1, user: snapUser(m.pid), state: '?', command: '?', selectedBy: 'subtree', reasons: [], gpu: [], gpuBytes: 0 });
   }

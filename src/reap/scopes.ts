@@ -2,7 +2,7 @@ import { UsageError } from '../config/errors.ts';
 import type { Db } from '../ledger/db.ts';
 import { getJob, jobsOfRun, type JobRow } from '../ledger/jobs.ts';
 import { findRun, type RunRow } from '../ledger/runs.ts';
-import type { Identity } from '../proc/identity.ts';
+import { isLiveState, type Identity } from '../proc/identity.ts';
 import type { Snapshot } from '../proc/snapshot.ts';
 import { scopesFromLedger } from '../supervise/ledger-scopes.ts';
 import type { JobScope } from '../supervise/scope.ts';
@@ -27,7 +27,7 @@ export function resolveJob(db: Db, ref: string): { run: RunRow; job: JobRow } {
 function aliveIdentity(snap: Snapshot, pid: number | null, starttime: number | null): Identity | null {
   if (!pid || starttime === null) return null;
   const p = snap.get(pid);
-  return p && p.starttime === starttime && p.state !== 'Z' ? { pid, starttime } : null;
+  return p && p.starttime === starttime && isLiveState(p.state) ? { pid, starttime } : null;
 }
 
 /**

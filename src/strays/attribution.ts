@@ -1,5 +1,4 @@
 import type { ProcInfo, Snapshot } from '../proc/snapshot.ts';
-import { startedAtMs } from '../proc/clock.ts';
 import { runFacts, type LedgerView } from './ledger-view.ts';
 import type { Attribution, AttributionVia, RunFacts } from './types.ts';
 
@@ -79,7 +78,7 @@ export class Attributor {
 
   /** The runs that were active when an unattributed process started: the timeline's suspects. */
   activeAtStart(p: ProcInfo): RunFacts[] {
-    return this.ledger.activeAt(startedAtMs(p.starttime)).map((r) => this.runOf(r.id)!).filter(Boolean);
+    return this.ledger.activeAt(p.starttime).map((r) => this.runOf(r.id)!).filter(Boolean);
   }
 
   /**

@@ -3,7 +3,8 @@ import { eventsOfRun, type EventRow } from '../ledger/events.ts';
 import { attemptsOfRun, getJob, type AttemptRow, type JobRow } from '../ledger/jobs.ts';
 import type { RegistryRow } from '../ledger/registry.ts';
 import { getRun, runsActiveAt, type RunRow } from '../ledger/runs.ts';
-import { identityKey, type Identity } from '../proc/identity.ts';
+import { currentBootId } from '../proc/clock.ts';
+import { identityKey, isLiveState, type Identity } from '../proc/identity.ts';
 import type { Snapshot } from '../proc/snapshot.ts';
 import type { RunFacts } from './types.ts';
 
@@ -11,7 +12,8 @@ import type { RunFacts } from './types.ts';
 export interface LedgerView {
   registryEntry(id: Identity): RegistryRow | undefined;
   run(runId: string): RunRow | undefined;
-  activeAt(ms: number): RunRow[];
+  /** runs of this boot active at a moment in clock ticks since boot */
+  activeAt(ticks: number): RunRow[];
   /** a run's own supervisor or sentinel process */
   roleOf(id: Identity): { runId: string; role: 'supervisor' | 'sentinel' } | undefined;
   job(jobId: string): JobRow | undefined;
@@ -54,7 +56,7 @@ export function ledgerViewOf(db: Db): LedgerView {
   return {
     registryEntry: (id) => byIdentity.get(id.pid, id.starttime) as RegistryRow | undefined,
     run: cached((id: string) => getRun(db, id)),
-    activeAt: (ms) => runsActiveAt(db, ms),
+    activeAt: (ticks) => runsActiveAt(db, currentBootId(), ticks),
     roleOf: (id) => (roles ?? loadRoles()).get(identityKey(id)),
     job: cached((id: string) => getJob(db, id)),
     attempts: cached((id: string) => attemptsOfRun(db, id)),
@@ -65,7 +67,7 @@ export function ledgerViewOf(db: Db): LedgerView {
 function aliveIn(snap: Snapshot, pid: number | null, starttime: number | null): boolean {
   if (!pid || starttime === null) return false;
   const p = snap.get(pid);
-  return p !== undefined && p.starttime === starttime && p.state !== 'Z';
+  return p !== undefined && p.starttime === starttime && isLiveState(p.state);
 }
 
 /** A run row with the liveness of its supervisor and sentinel, judged against the same snapshot. */

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GpuView } from '../gpu/types.ts';
 import { openLedger } from '../ledger/db.ts';
-import { CLOCK_TICKS, bootTimeMs, pageSize, startedAtMs } from '../proc/clock.ts';
+import { CLOCK_TICKS, bootTimeMs, pageSize, startedAtMs, uptimeMs } from '../proc/clock.ts';
 import { readlinkSync } from 'node:fs';
 import { takeSnapshot, type ProcInfo, type Snapshot } from '../proc/snapshot.ts';
 import { readStat, readWchan } from '../proc/stat.ts';
@@ -77,13 +77,15 @@ export async function scanStrays(opts: ScanOptions = {}): Promise<StrayScan> {
   };
   const protect = opts.protect ?? protectedPids(snap);
   const now = opts.now ?? Date.now();
+  // ages are boot-relative: a stepped wall clock changes no stray's age
+  const upMs = uptimeMs();
   const strays: Stray[] = [];
   const allowListed = new Map<number, string>();
   for (const p of snap.values()) {
     if (p.kernelThread || protect.has(p.pid)) continue;
     const c = classifyProcess(p, ctx);
     if (c.allowListed) allowListed.set(p.pid, c.allowListed);
-    if (c.reasons.length) strays.push(buildStray(p, c, ctx, userOf, now));
+    if (c.reasons.length) strays.push(buildStray(p, c, ctx, userOf, upMs));
   }
   strays.sort((a, b) => b.gpuBytes - a.gpuBytes || a.startedAt - b.startedAt || a.pid - b.pid);
   return {
@@ -92,7 +94,7 @@ export async function scanStrays(opts: ScanOptions = {}): Promise<StrayScan> {
   };
 }
 
-function buildStray(p: ProcInfo, c: Classification, ctx: RuleContext, userOf: (uid: number) => string, now: number): Stray {
+function buildStray(p: ProcInfo, c: Classification, ctx: RuleContext, userOf: (uid: number) => string, upMs: number): Stray {
   const gpu = ctx.gpuByPid.get(p.pid) ?? [];
   const gpuBytes = knownBytes(gpu);
   const startedAt = startedAtMs(p.starttime);
@@ -100,7 +102,7 @@ function buildStray(p: ProcInfo, c: Classification, ctx: RuleContext, userOf: (u
   if (!attribution.runId) attribution.activeAtStart = ctx.attributor.activeAtStart(p);
   const s: Stray = {
     pid: p.pid, starttime: p.starttime, ppid: p.ppid, pgid: p.pgid, sid: p.sid, uid: p.uid, user: userOf(p.uid), state: p.state,
-    comm: p.comm, argv: trimArgv(p.cmdline), command: commandOf(p), startedAt, runtimeMs: Math.max(0, now - startedAt),
+    comm: p.comm, argv: trimArgv(p.cmdline), command: commandOf(p), startedAt, runtimeMs: Math.max(0, upMs - (p.starttime * 1000) / CLOCK_TICKS),
     cpuTicks: p.cpuTicks, rssBytes: p.rssPages * pageSize(), orphaned: c.adopted !== undefined, gpu, gpuBytes,
     reasons: c.reasons, severity: overallSeverity(c.reasons, gpuBytes), attribution,
   };

@@ -14,6 +14,8 @@ export interface JobScope {
   adopter?: number | null;
   /** processes started before this (clock ticks since boot) cannot be members */
   sinceTicks: number;
+  /** the uid the job runs as: a marker on another uid's process does not make it a member */
+  uid?: number | null;
   /** match CORRAL_RUN_ID alone (the whole run) instead of CORRAL_JOB_ID */
   wholeRun?: boolean;
 }

@@ -6,6 +6,7 @@ import { removeCgroup } from '../os/cgroup.ts';
 import { scopesFromLedger } from './ledger-scopes.ts';
 import { isAlive } from '../proc/identity.ts';
 import { teardown } from './teardown.ts';
+import { ticksNow } from '../proc/clock.ts';
 
 /**
  * What the sentinel runs when the supervisor's pipe closes without the clean mark: the same teardown,
@@ -33,7 +34,7 @@ export async function sentinelTeardown(runId: string, log: (s: string) => void):
   const now = Date.now();
   for (const j of jobs) updateJob(db, j.id, { state: 'lost', ended_at: now, stop_reason: 'supervisor-lost' });
   for (const a of attempts) if (a.ended_at === null) finishAttempt(db, a.id, { ended_at: now, exit_code: null, signal: null, stop_reason: 'supervisor-lost', leftovers: null });
-  updateRun(db, runId, { status: 'lost', stop_reason: 'supervisor-lost', ended_at: now });
+  updateRun(db, runId, { status: 'lost', stop_reason: 'supervisor-lost', ended_at: now, end_ticks: ticksNow() });
   addEvent(db, runId, null, 'supervisor-lost', { members: result.members.length, leftovers: result.leftovers, teardownMs: now - started });
   log(`sentinel: run ${runId} lost its supervisor; stopped ${result.members.length} process(es) in ${now - started}ms, ${result.leftovers.length} left`);
   db.close();

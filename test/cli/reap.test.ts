@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { openLedger } from '../../src/ledger/db.ts';
 import { getRun } from '../../src/ledger/runs.ts';
-import { isRunning, type Identity } from '../../src/proc/identity.ts';
+import { isAlive, type Identity } from '../../src/proc/identity.ts';
 import { readStat } from '../../src/proc/stat.ts';
 import type { PlanEntry, PlanZombie } from '../../src/reap/plan.ts';
 import { runCorral, tempHome } from '../helpers/corral.ts';
@@ -38,7 +38,7 @@ async function reap(args: string[], env: NodeJS.ProcessEnv = kit.env) {
 }
 
 function assertUntouched(): void {
-  for (const id of [...identities(), kit.bystander]) assert.ok(isRunning(id), `${id.pid} still runs`);
+  for (const id of [...identities(), kit.bystander]) assert.ok(isAlive(id), `${id.pid} still runs`);
   assert.equal(readStat(kit.stopped.pid)?.state, 'T', 'the stopped process did not even get a SIGCONT');
   assert.equal(readStat(kit.zombie.pid)?.state, 'Z');
   for (const pid of kit.runPids) assert.equal(readStat(pid)?.state, 'S');
@@ -104,10 +104,10 @@ test('--run and then --strays --yes remove them all, and nothing else', async ()
   assert.equal(res.code, 0, res.stderr);
   const killed = res.json!.result!.killed.map((k) => k.pid).sort();
   assert.deepEqual(killed, identities().map((i) => i.pid).sort());
-  for (const id of identities()) assert.ok(!isRunning(id), `${id.pid} is gone`);
+  for (const id of identities()) assert.ok(!isAlive(id), `${id.pid} is gone`);
   const z = readStat(kit.zombie.pid);
   assert.ok(!z || z.starttime !== kit.zombie.starttime || z.ppid === 1, 'the zombie went with its parent, or waits on init to collect it');
-  assert.ok(isRunning(kit.bystander), 'the bystander with no stray reason survives');
+  assert.ok(isAlive(kit.bystander), 'the bystander with no stray reason survives');
 });
 
 test('EPERM is reported with the owner and the sudo line, not crashed on', { skip: !isRoot && 'needs root to run corral as another user' }, async () => {
@@ -122,5 +122,5 @@ test('EPERM is reported with the owner and the sudo line, not crashed on', { ski
   assert.doesNotMatch(res.stderr, /internal error/);
   assert.match(res.stdout, new RegExp(`${target.pid} root .*not permitted: owned by root`));
   assert.match(res.stdout, new RegExp(`fix: sudo corral reap --any-user ${target.pid} --yes`));
-  assert.ok(isRunning(epermTarget), 'still alive: nobody may not signal it');
+  assert.ok(isAlive(epermTarget), 'still alive: nobody may not signal it');
 });

@@ -35,15 +35,17 @@ test('runs are found by id, prefix, name and last; a second connection sees comm
   const id1 = newRunId(new Date(Date.UTC(2026, 0, 1)));
   const id2 = newRunId(new Date(Date.UTC(2026, 0, 2)));
   for (const [id, at] of [[id1, 1000], [id2, 5000]] as const) {
-    insertRun(a, { id, kind: 'run', name: 'exp', argv: '[]', cwd: '/', uid: 0, user: 'u', host: 'h', supervisor_pid: 1, supervisor_starttime: 1, config: '{}', started_at: at });
+    insertRun(a, { id, kind: 'run', name: 'exp', argv: '[]', cwd: '/', uid: 0, user: 'u', host: 'h', supervisor_pid: 1, supervisor_starttime: 1, config: '{}', started_at: at, boot_id: 'boot-a', start_ticks: at / 10 });
   }
-  updateRun(a, id1, { ended_at: 2000, status: 'succeeded' });
+  updateRun(a, id1, { ended_at: 2000, end_ticks: 200, status: 'succeeded' });
   assert.equal(findRun(b, id1)?.id, id1);
   assert.equal(findRun(b, id2.slice(0, 17))?.id, id2);
   assert.equal(findRun(b, 'last')?.id, id2);
   assert.equal(findRun(b, 'exp')?.id, id2);
-  assert.deepEqual(runsActiveAt(b, 1500).map((r) => r.id), [id1]);
-  assert.deepEqual(runsActiveAt(b, 6000).map((r) => r.id), [id2]);
+  // 'active at' is in clock ticks since boot, and only within the same boot
+  assert.deepEqual(runsActiveAt(b, 'boot-a', 150).map((r) => r.id), [id1]);
+  assert.deepEqual(runsActiveAt(b, 'boot-a', 600).map((r) => r.id), [id2]);
+  assert.deepEqual(runsActiveAt(b, 'boot-b', 150), []);
   registerProcesses(a, id2, [{ pid: 10, starttime: 99, jobId: `${id2}.main`, ppid: 1, uid: 0, comm: 'x', cmdline: ['x'], how: 'tree' }]);
   registerProcesses(a, id2, [{ pid: 10, starttime: 99, jobId: 'other', ppid: 1, uid: 0, comm: 'x', cmdline: ['x'], how: 'marker' }]);
   assert.equal(lookupIdentity(b, { pid: 10, starttime: 99 })?.job_id, `${id2}.main`, 'the first attribution is kept');

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { eventsOfRun } from '../../src/ledger/events.ts';
+import { currentBootId, ticksNow } from '../../src/proc/clock.ts';
 import { newRunId } from '../../src/ledger/ids.ts';
 import { getRun, insertRun } from '../../src/ledger/runs.ts';
-import { isRunning, readIdentity } from '../../src/proc/identity.ts';
+import { isAlive, readIdentity } from '../../src/proc/identity.ts';
 import { readStat } from '../../src/proc/stat.ts';
 import { executePlan } from '../../src/reap/execute.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
@@ -21,7 +22,7 @@ after(async () => {
   assert.deepEqual(await t.cleanup(), [], 'reap removed everything the tests meant it to; only bystanders were left for the tracker');
 });
 
-const running = (pid: number, starttime: number) => isRunning({ pid, starttime });
+const running = (pid: number, starttime: number) => isAlive({ pid, starttime });
 
 test('a named tree with a stopped member goes through teardown; a bystander survives', async () => {
   const token = t.token('tree');
@@ -77,7 +78,7 @@ test('a real process in state D: strays calls it unkillable with its wchan; a ki
 
 test('reaping a run whose supervisor and sentinel are gone records it in the ledger as supervisor-lost', async () => {
   const runId = newRunId();
-  insertRun(db, { id: runId, kind: 'run', name: null, argv: '[]', cwd: null, uid: process.getuid!(), user: 'x', host: 'h', supervisor_pid: 999_999_999, supervisor_starttime: 1, config: null, started_at: Date.now() - 1000 });
+  insertRun(db, { id: runId, kind: 'run', name: null, argv: '[]', cwd: null, uid: process.getuid!(), user: 'x', host: 'h', supervisor_pid: 999_999_999, supervisor_starttime: 1, config: null, started_at: Date.now() - 1000, boot_id: currentBootId(), start_ticks: ticksNow() - 100 });
   const token = t.token('lost');
   const left = spawn('sleep', ['100000'], { stdio: 'ignore', env: { ...process.env, CORRAL_TEST_TOKEN: token, CORRAL_RUN_ID: runId, CORRAL_JOB_ID: `${runId}.main` } });
   t.pid(left.pid);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { UsageError } from '../../src/config/errors.ts';
-import { isRunning } from '../../src/proc/identity.ts';
+import { isAlive } from '../../src/proc/identity.ts';
 import { readStat } from '../../src/proc/stat.ts';
 import { takeSnapshot } from '../../src/proc/snapshot.ts';
 import { defaultAllowList } from '../../src/strays/allow-list.ts';
@@ -34,7 +34,7 @@ test('a named process takes its whole subtree, in one scope per target', async (
   assert.deepEqual(plan.targets.map((x) => [x.pid, x.selectedBy, x.under]).sort(), [[sh.pid!, 'pid', undefined], ...kids.map((k) => [k, 'subtree', sh.pid!])].sort());
   assert.equal(plan.scopes.length, 1);
   assert.deepEqual(plan.scopes[0]!.registry, [{ pid: sh.pid!, starttime: readStat(sh.pid!)!.starttime }]);
-  assert.ok([sh.pid!, ...kids].every((p) => isRunning({ pid: p, starttime: readStat(p)!.starttime })), 'planning signals nothing');
+  assert.ok([sh.pid!, ...kids].every((p) => isAlive({ pid: p, starttime: readStat(p)!.starttime })), 'planning signals nothing');
   assert.equal(readStat(sh.pid!)!.state, 'S');
 });
 

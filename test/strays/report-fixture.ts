@@ -14,7 +14,7 @@ const run: RunRow = {
   id: RUN, kind: 'run', name: 'parallel-exp', argv: '[]', cwd: '/srv/exp', uid: 0, user: 'root', host: 'gpu-7', supervisor_pid: 3900, supervisor_starttime: 10,
   sentinel_pid: 3901, sentinel_starttime: 11, containment: null, cgroup: null, status: 'lost', stop_reason: 'supervisor-lost', exit_code: null,
   config: JSON.stringify({ main: { restart: { mode: 'no' } }, sidecars: [{ name: 'sidecar1', restart: { mode: 'always' } }] }),
-  started_at: T0, ended_at: T0 + 3_600_000,
+  started_at: T0, ended_at: T0 + 3_600_000, boot_id: 'b', start_ticks: 10, end_ticks: 360_010,
 };
 const facts: RunFacts = {
   id: RUN, name: run.name, status: 'lost', stopReason: 'supervisor-lost', startedAt: T0, endedAt: run.ended_at, uid: 0, user: 'root',

@@ -22,7 +22,7 @@ function runRow(over: Partial<RunRow> = {}): RunRow {
   return {
     id: RUN, kind: 'run', name: null, argv: '[]', cwd: null, uid: 1000, user: 'alice', host: 'h', supervisor_pid: 500, supervisor_starttime: 50_000,
     sentinel_pid: 501, sentinel_starttime: 50_001, containment: null, cgroup: null, config: null, started_at: 0, ended_at: null, status: 'running',
-    stop_reason: null, exit_code: null, ...over,
+    stop_reason: null, exit_code: null, boot_id: null, start_ticks: null, end_ticks: null, ...over,
   };
 }
 

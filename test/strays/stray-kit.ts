@@ -68,6 +68,8 @@ function buildFakeNvml(dir: string): string | null {
 export async function makeStrays(t: Tracker): Promise<StrayKit> {
   const token = t.token('stray');
   const home = tempHome();
+  // A machine booted minutes ago (a fresh CI machine) would take the kit's session leaders for boot-time daemons.
+  writeFileSync(join(home, 'strays-allow.yaml'), 'bootGraceSeconds: 0\n');
   const devDir = mkdtempSync(join(tmpdir(), 'corral-fakedev-'));
   chmodSync(devDir, 0o755);
   writeFileSync(join(devDir, 'nvidia0'), '');
