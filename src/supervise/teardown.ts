@@ -3,7 +3,9 @@ import { isPopulated, killCgroup } from '../os/cgroup.ts';
 import { identityKey, isAlive } from '../proc/identity.ts';
 import { signalGroupOf, signalIdentity } from '../proc/signal.ts';
 import type { Snapshot } from '../proc/snapshot.ts';
-import { collectMembers, protectedPids, snapshotForScopes } from './members.ts';
+import { cgroupPids } from '../os/cgroup.ts';
+import { readProc } from '../proc/snapshot.ts';
+import { collectMembers, leaderHeld, protectedPids, snapshotForScopes, type CollectOptions, type Refused } from './members.ts';
 import { reapAdopted } from './reaper.ts';
 import type { JobScope, Member } from './scope.ts';
 import { describeLeftover, type Leftover } from './leftovers.ts';
@@ -21,6 +23,8 @@ export interface TeardownOptions {
   /** a later call (second Ctrl-C) can cut the grace short */
   abort?: AbortSignal;
   onSignalled?: (m: Member, sig: string) => void;
+  /** the caller's rules (reap's plan): applied to every member, including ones found after the plan */
+  admit?: CollectOptions['admit'];
 }
 
 export interface TeardownResult {
@@ -30,6 +34,8 @@ export interface TeardownResult {
   leftovers: Leftover[];
   ms: number;
   escalated: boolean;
+  /** found by a mechanism but refused by the rules (a marker on another uid's process, not admitted): never signalled */
+  refused: Refused[];
 }
 
 /**
@@ -39,7 +45,7 @@ export interface TeardownResult {
  */
 export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): Promise<TeardownResult> {
   const started = performance.now();
-  if (provablyEmpty(scopes)) return { members: [], killed: 0, leftovers: [], ms: performance.now() - started, escalated: false };
+  if (provablyEmpty(scopes)) return { members: [], killed: 0, leftovers: [], ms: performance.now() - started, escalated: false, refused: [] };
   const stopSignal = opts.signal ?? 'SIGTERM';
   const grace = opts.immediate ? 0 : (opts.graceMs ?? 10_000);
   const unkillable = opts.unkillableMs ?? 5_000;
@@ -54,9 +60,10 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
   let emptied = false;
   // Members in the current snapshot; collect() takes a new one first. The first round uses the snapshot
   // already taken for protectedPids: a second full /proc scan there would see the same.
+  const refused = new Map<number, Refused>();
   const gather = (): Map<number, Member> => {
     reapAdopted(snap);
-    const found = collectMembers(scopes, snap, exclude);
+    const found = collectMembers(scopes, snap, exclude, { admit: opts.admit, refused });
     for (const m of found.values()) all.set(identityKey(m), m);
     return found;
   };
@@ -90,8 +97,8 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
     const deadline = performance.now() + grace;
     // First, each live leader's whole group in one call; then members outside those groups one by one.
     for (const scope of scopes) {
-      if (!scope.leader) continue;
-      const pgid = signalGroupOf(scope.leader, stopSignal, 'SIGCONT');
+      if (!groupIsAllMembers(scope, snap, found)) continue;
+      const pgid = signalGroupOf(scope.leader!, stopSignal, 'SIGCONT');
       if (pgid === null) continue;
       for (const m of found.values()) {
         if (snap.get(m.pid)?.pgid !== pgid) continue;
@@ -119,7 +126,7 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
   if (!emptied) found = collect();
   if (pending(found).length) {
     escalated = true;
-    for (const s of scopes) if (s.cgroup) killCgroup(s.cgroup);
+    for (const s of scopes) if (s.cgroup && cgroupIsAllMembers(s.cgroup, found, exclude, refused, opts.admit)) killCgroup(s.cgroup);
     const deadline = performance.now() + unkillable;
     while (true) {
       for (const m of found.values()) send(m, 'SIGKILL', sentKill);
@@ -129,7 +136,35 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
     }
   }
   const leftovers = present(found).map((m) => describeLeftover(m, snap, eperm.has(identityKey(m))));
-  return { members: [...all.values()], killed: sentKill.size, leftovers, ms: performance.now() - started, escalated };
+  for (const pid of all.keys()) refused.delete(Number(pid.split(':')[0]));
+  return { members: [...all.values()], killed: sentKill.size, leftovers, ms: performance.now() - started, escalated, refused: [...refused.values()] };
+}
+
+/**
+ * A group-wide signal reaches every process in the leader's group, so it is sent only when each of them
+ * is a collected member: none excluded, none refused, none unknown. Nothing older than the job can be in
+ * the group (setsid made it), so the scope's snapshot sees all of it. Otherwise members go one by one.
+ */
+function groupIsAllMembers(scope: JobScope, snap: Snapshot, found: Map<number, Member>): boolean {
+  if (!leaderHeld(scope.leader, snap)) return false;
+  const pgid = scope.leader.pid;
+  for (const p of snap.values()) if (p.pgid === pgid && !found.has(p.pid)) return false;
+  return true;
+}
+
+/**
+ * cgroup.kill reaches everything in the cgroup and below without asking whose it is, so it is used only
+ * when every process there now is a member or passes the same rules (a child forked since the last
+ * collection is checked here, not assumed).
+ */
+function cgroupIsAllMembers(dir: string, found: Map<number, Member>, exclude: Set<number>, refused: Map<number, Refused>, admit: TeardownOptions['admit']): boolean {
+  for (const pid of cgroupPids(dir)) {
+    if (exclude.has(pid) || refused.has(pid)) return false;
+    if (found.has(pid)) continue;
+    const p = readProc(pid, { cmdline: false, cgroup: false, environ: false });
+    if (p && admit && !admit(p)) return false;
+  }
+  return true;
 }
 
 /**
