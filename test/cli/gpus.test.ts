@@ -12,6 +12,7 @@ import { readStat } from '../../src/proc/stat.ts';
 import { FIXTURES, runCorral, startCorral, tempHome } from '../helpers/corral.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
 import { STRAY_FIXTURES } from '../strays/stray-kit.ts';
+import { requireInCI } from '../helpers/skip.ts';
 
 const t = new Tracker();
 after(async () => {
@@ -25,7 +26,7 @@ test('gpus: devices, and per process its memory, user, owning run and stray reas
   chmodSync(dev, 0o755);
   writeFileSync(join(dev, 'nvidia0'), '');
   const nvml = join(dev, 'libfake-nvml.so');
-  const haveNvml = spawnSync('cc', ['-shared', '-fPIC', '-O1', '-o', nvml, join(FIXTURES, 'gpu', 'fake-nvml.c')]).status === 0;
+  const haveNvml = requireInCI(spawnSync('cc', ['-shared', '-fPIC', '-O1', '-o', nvml, join(FIXTURES, 'gpu', 'fake-nvml.c')]).status === 0, 'the fake NVML library');
   // An orphan holding the device, and a live run's job holding it too.
   const orphan = spawn('/bin/sh', [join(STRAY_FIXTURES, 'orphan.sh'), token, join(dev, 'nvidia0')], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { requireInCI } from '../helpers/skip.ts';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'gpu');
 
@@ -25,7 +26,7 @@ export function readHexFixture(name: string): Buffer {
 export function buildFakeNvml(outDir: string, entrySize: 24 | 32): string | null {
   const out = join(outDir, `libfake-nvml-${entrySize}.so`);
   const res = spawnSync('cc', ['-shared', '-fPIC', '-O1', `-DENTRY_SIZE=${entrySize}`, '-o', out, join(FIXTURES, 'fake-nvml.c')]);
-  return res.status === 0 ? out : null;
+  return requireInCI(res.status === 0 ? out : null, 'the fake NVML library (cc)') ?? null;
 }
 
 /** Starts `cmd` (default sleep) holding each path open as fds 3, 4, ... like a CUDA process holds /dev/nvidiaN. */

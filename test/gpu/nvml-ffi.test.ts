@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadNvml, type NvmlHandle } from '../../src/gpu/nvml-bindings.ts';
 import { probeNvml, queryProcesses } from '../../src/gpu/nvml.ts';
 import { buildFakeNvml } from './gpu-fixtures.ts';
+import { skipOrFail } from '../helpers/skip.ts';
 
 // These run the real koffi binding code against fake-nvml.c, a stand-in libnvidia-ml built here.
 const dir = mkdtempSync(join(tmpdir(), 'corral-nvml-'));
@@ -33,7 +34,7 @@ function setProcesses(): void {
 for (const size of [24, 32] as const) {
   test(`probeNvml through koffi, driver writing ${size}-byte entries`, (t) => {
     const lib = libs[size];
-    if (!lib) return t.skip('no C compiler to build the fake NVML');
+    if (!lib) return skipOrFail(t, 'no C compiler to build the fake NVML');
     setProcesses();
     const view = probeNvml({ library: lib });
     assert.equal(view.probes[0]!.ok, true, view.probes[0]!.error);
@@ -57,7 +58,7 @@ for (const size of [24, 32] as const) {
 
 test('queryProcesses loops on INSUFFICIENT_SIZE until the buffer is large enough', (t) => {
   const path = libs[24];
-  if (!path) return t.skip('no C compiler to build the fake NVML');
+  if (!path) return skipOrFail(t, 'no C compiler to build the fake NVML');
   setProcesses();
   const lib = loadNvml(path);
   const calls = createRequire(import.meta.url)('koffi').load(path).func('unsigned int fakeNvmlQueryCalls()') as () => number;
@@ -77,7 +78,7 @@ test('queryProcesses loops on INSUFFICIENT_SIZE until the buffer is large enough
 });
 
 test('nvmlInit_v2 failing (driver not loaded) is a probe result, not a throw', (t) => {
-  if (!libs[24]) return t.skip('no C compiler to build the fake NVML');
+  if (!libs[24]) return skipOrFail(t, 'no C compiler to build the fake NVML');
   process.env.FAKE_NVML_INIT_RC = '9';
   try {
     const view = probeNvml({ library: libs[24] });

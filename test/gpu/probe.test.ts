@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probeGpus } from '../../src/gpu/probe.ts';
 import { FIXTURES, buildFakeNvml, spawnHolder, stopChild } from './gpu-fixtures.ts';
+import { skipOrFail } from '../helpers/skip.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'corral-probe-'));
 const dev = join(tmp, 'dev');
@@ -25,7 +26,7 @@ test('probeGpus on a machine without a GPU: no devices, no throw, each probe say
 
 test('NVML answering: nvidia-smi is not run, fd holders are merged in', async (t) => {
   const lib = buildFakeNvml(tmp, 24);
-  if (!lib) return t.skip('no C compiler to build the fake NVML');
+  if (!lib) return skipOrFail(t, 'no C compiler to build the fake NVML');
   mkdirSync(dev, { recursive: true });
   for (const n of ['nvidia0', 'nvidia1', 'nvidiactl']) writeFileSync(join(dev, n), '');
   // the fake NVML has index 0 = minor 1, index 1 = minor 0

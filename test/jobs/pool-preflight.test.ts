@@ -8,13 +8,14 @@ import { after, before, describe, it } from 'node:test';
 import { FIXTURES, runCorral, startCorral, tempHome } from '../helpers/corral.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
 import { readLedger } from './pool-harness.ts';
+import { requireInCI } from '../helpers/skip.ts';
 
 /*
  * The preflight check end to end, through the real binary: a stand-in NVML library (the GPU tests'
  * fake-nvml.c, named by CORRAL_NVML_LIBRARY) reports GPU 0 busy with 5.5 GiB held by a process that is
- * not the pool's, the incident's orphan. GPU 1 is idle. Needs a C compiler; skipped without one.
+ * not the pool's, the incident's orphan. GPU 1 is idle. Needs a C compiler: skipped without one, except under CI=true, where that fails.
  */
-const SKIP = spawnSync('cc', ['--version']).status !== 0 ? 'no C compiler for the fake NVML library' : false;
+const SKIP = requireInCI(spawnSync('cc', ['--version']).status === 0, 'a C compiler (cc) for the fake NVML library') ? false : 'no C compiler for the fake NVML library';
 
 describe('corral pool preflight (fake NVML: GPU 0 held by another process)', { skip: SKIP, concurrency: 3 }, () => {
   const t = new Tracker();

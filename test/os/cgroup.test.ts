@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { cgroupPids, createJobCgroup, findCgroup2Mount, isPopulated, killCgroup, removeCgroup, setUpRunCgroup } from '../../src/os/cgroup.ts';
 import { newRunId } from '../../src/ledger/ids.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
+import { skipOrFail } from '../helpers/skip.ts';
 
 const t = new Tracker();
 after(async () => assert.deepEqual(await t.cleanup(), []));
@@ -31,7 +32,7 @@ test('CORRAL_CGROUP=off forces the fallback and says why', () => {
 
 test('a real job cgroup holds a process, is killed at once with cgroup.kill, and is removed', async (ctx) => {
   const c = setUpRunCgroup(newRunId(), {});
-  if (c.kind !== 'cgroup') return ctx.skip(`no writable cgroup2 here: ${c.reason}`);
+  if (c.kind !== 'cgroup') return skipOrFail(ctx, `no writable cgroup2 here: ${c.reason}`);
   const dir = createJobCgroup(c.runDir, 'main');
   const child = spawn('/bin/sh', ['-c', `echo $$ > ${join(dir, 'cgroup.procs')} && exec sleep 60`], { stdio: 'ignore' });
   t.pid(child.pid);

@@ -5,6 +5,7 @@ import { after, test } from 'node:test';
 import { isAlive, readIdentity } from '../../src/proc/identity.ts';
 import { signalIdentity } from '../../src/proc/signal.ts';
 import { Tracker } from '../helpers/procs.ts';
+import { skipOrFail } from '../helpers/skip.ts';
 
 const t = new Tracker();
 after(async () => assert.deepEqual(await t.cleanup(), []));
@@ -45,7 +46,7 @@ test('signalGroupOf signals the whole group of a session leader at once, and ref
   assert.equal(signalGroupOf(readIdentity(plain.pid!)!, 'SIGTERM'), null, "a process in the test runner's own group");
   plain.kill('SIGKILL');
   const pgid = signalGroupOf(leader, 'SIGTERM', 'SIGCONT');
-  if (pgid === null) return ctx.skip('kernel without PIDFD_SIGNAL_PROCESS_GROUP (Linux < 6.9)');
+  if (pgid === null) return skipOrFail(ctx, 'kernel without PIDFD_SIGNAL_PROCESS_GROUP (Linux < 6.9)');
   assert.equal(pgid, leader.pid);
   await waitFor(() => [leader, ...kids].every((k) => !isAlive(k) || takeSnapshot().get(k.pid)?.state === 'Z'), 'the whole group to die');
 });

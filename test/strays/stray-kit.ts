@@ -10,6 +10,7 @@ import type { Identity } from '../../src/proc/identity.ts';
 import { readStat } from '../../src/proc/stat.ts';
 import { FIXTURES, startCorral, tempHome } from '../helpers/corral.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
+import { requireInCI } from '../helpers/skip.ts';
 
 export const STRAY_FIXTURES = join(FIXTURES, 'strays');
 export const NOBODY = 65534;
@@ -61,7 +62,7 @@ async function runFixture(script: string, args: string[], opts: { uid?: number; 
 function buildFakeNvml(dir: string): string | null {
   const out = join(dir, 'libfake-nvml.so');
   const res = spawnSync('cc', ['-shared', '-fPIC', '-O1', '-DENTRY_SIZE=24', '-o', out, join(FIXTURES, 'gpu', 'fake-nvml.c')]);
-  return res.status === 0 ? out : null;
+  return requireInCI(res.status === 0 ? out : null, 'the fake NVML library (cc)') ?? null;
 }
 
 /** Makes every kind of stray the issue names, plus a bystander; every pid goes to the tracker. */
