@@ -5,6 +5,7 @@ import { openLedger } from '../../src/ledger/db.ts';
 import { FIXTURES, startCorral, tempHome } from '../helpers/corral.ts';
 import { Tracker, findByToken, waitFor } from '../helpers/procs.ts';
 import { buildSetuidHelper } from '../helpers/setuid.ts';
+import { skipOrFail } from '../helpers/skip.ts';
 
 const NOBODY = 65534;
 
@@ -12,7 +13,7 @@ const NOBODY = 65534;
 // helper, and corral may not signal it. It must say so (owner, command to run), not crash or hang.
 test('a job child that became root is reported with EPERM, its owner and the sudo line', { skip: process.getuid?.() !== 0 && 'needs root to install a setuid helper' }, async (ctx) => {
   const helper = buildSetuidHelper();
-  if (!helper) return ctx.skip('no C compiler to build the setuid helper');
+  if (!helper) return skipOrFail(ctx, 'no C compiler to build the setuid helper');
   const t = new Tracker();
   const home = tempHome();
   const token = t.token('eperm');
@@ -54,22 +55,22 @@ test('in a delegated cgroup, cgroup.kill removes the root-owned child an unprivi
   const { mkdirSync, chownSync, rmdirSync, existsSync } = await import('node:fs');
   const mount = findCgroup2Mount();
   const own = (await import('node:fs')).readFileSync('/proc/self/cgroup', 'utf8').match(/^0::(.*)$/m)?.[1];
-  if (!mount || own === undefined) return ctx.skip('no cgroup2 hierarchy');
+  if (!mount || own === undefined) return skipOrFail(ctx, 'no cgroup2 hierarchy');
   const deleg = join(mount, own, `corral-test-deleg-${process.pid}`);
   try {
     mkdirSync(deleg);
   } catch {
-    return ctx.skip('cgroup2 is not writable here');
+    return skipOrFail(ctx, 'cgroup2 is not writable here');
   }
   if (!existsSync(join(deleg, 'cgroup.kill'))) {
     rmdirSync(deleg);
-    return ctx.skip('kernel without cgroup.kill');
+    return skipOrFail(ctx, 'kernel without cgroup.kill');
   }
   for (const f of ['', 'cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads']) chownSync(join(deleg, f), NOBODY, NOBODY);
   const helper = buildSetuidHelper();
   if (!helper) {
     rmdirSync(deleg);
-    return ctx.skip('no C compiler to build the setuid helper');
+    return skipOrFail(ctx, 'no C compiler to build the setuid helper');
   }
   const t = new Tracker();
   const home = tempHome();
