@@ -2,10 +2,21 @@ import { Option, type Command } from 'commander';
 import { formatDuration } from '../config/duration.ts';
 import { UsageError } from '../config/errors.ts';
 import { openLedger } from '../ledger/db.ts';
-import { listRuns, type RunRow, type RunStatus } from '../ledger/runs.ts';
+import { listRuns, RUN_STATUSES, type RunRow, type RunStatus } from '../ledger/runs.ts';
+import { runState, type RunState } from '../ledger/run-state.ts';
+import { ageMs } from '../proc/clock.ts';
+import { takeSnapshot, type Snapshot } from '../proc/snapshot.ts';
 import { paint, printJson, table, type Color } from './output.ts';
+import { membersOfRun } from './run-members.ts';
 
-const STATUS_COLOR: Record<RunStatus, Color> = { running: 'blue', succeeded: 'green', failed: 'red', interrupted: 'yellow', lost: 'magenta' };
+const STATUS_COLOR: Record<RunStatus, Color> = { running: 'blue', succeeded: 'green', failed: 'red', interrupted: 'yellow', stopped: 'cyan', lost: 'magenta' };
+
+interface Shown {
+  row: RunRow;
+  state: RunState;
+  /** of a run lost but still recorded running: its processes still alive */
+  strays: number | null;
+}
 
 export function register(program: Command): void {
   program
@@ -13,17 +24,37 @@ export function register(program: Command): void {
     .description('past and present runs with their status, stop reason and exit status')
     .option('--json', 'machine-readable output')
     .option('-n, --limit <n>', 'how many runs, newest first', '20')
-    .addOption(new Option('--status <status>', 'only runs with this status').choices(['running', 'succeeded', 'failed', 'interrupted', 'lost']))
-    .addHelpText('after', '\nExamples:\n  corral history\n  corral history --status lost      runs whose supervisor died (the sentinel tore them down)\n  corral history --json -n 100')
+    .addOption(new Option('--status <status>', 'only runs with this status').choices([...RUN_STATUSES]))
+    .addHelpText('after', `
+Status is the truth now, not only the ledger's row: a run recorded running whose supervisor and sentinel
+are both gone shows as lost, with its strays (its processes still alive); corral stop RUN ends it.
+
+Examples:
+  corral history
+  corral history --status lost      runs whose supervisor died
+  corral history --json -n 100`)
     .action((flags: { json?: boolean; limit: string; status?: RunStatus }) => {
       if (!/^\d+$/.test(flags.limit)) throw new UsageError(`--limit must be a whole number, got '${flags.limit}'`);
-      const runs = listRuns(openLedger(), { status: flags.status, limit: Number(flags.limit) });
+      const db = openLedger();
+      const limit = Number(flags.limit);
+      // 'running' and 'lost' are judged now: a row recorded running may be lost
+      const query = flags.status === 'running' || flags.status === 'lost' ? ['running', 'lost'] as RunStatus[] : flags.status;
+      let snap: Snapshot | undefined;
+      const runs: Shown[] = listRuns(db, { status: query, limit: flags.status ? 100_000 : limit })
+        .map((row) => {
+          const state = runState(row);
+          const strays = state.lostUnrecorded ? membersOfRun(db, row, (snap ??= takeSnapshot({ cgroup: false }))).size : null;
+          return { row, state, strays };
+        })
+        .filter((r) => !flags.status || r.state.status === flags.status)
+        .slice(0, limit);
       if (flags.json) return printJson(runs.map(toJson));
-      if (!runs.length) return void process.stdout.write('no runs yet: start one with corral run -- CMD\n');
-      const rows = runs.map((r) => [
+      if (!runs.length) return void process.stdout.write(flags.status ? `no ${flags.status} runs\n` : 'no runs yet: start one with corral run -- CMD\n');
+      const rows = runs.map(({ row: r, state, strays }) => [
         r.id, r.name ?? '', r.kind, new Date(r.started_at).toISOString().replace('T', ' ').slice(0, 19),
-        r.ended_at ? formatDuration(r.ended_at - r.started_at) : formatDuration(Date.now() - r.started_at) + '…',
-        paint(r.status, STATUS_COLOR[r.status] ?? 'gray'), r.stop_reason ?? '', r.exit_code === null ? '' : String(r.exit_code), commandOf(r).slice(0, 60),
+        r.ended_at ? formatDuration(r.ended_at - r.started_at) : state.lostUnrecorded ? '?' : formatDuration(r.start_ticks !== null ? ageMs(r.start_ticks) : Date.now() - r.started_at) + '…',
+        paint(state.status + (strays !== null ? ` (${strays} stray${strays === 1 ? '' : 's'})` : ''), STATUS_COLOR[state.status] ?? 'gray'),
+        r.stop_reason ?? (state.lostUnrecorded ? 'supervisor-lost' : ''), r.exit_code === null ? '' : String(r.exit_code), commandOf(r).slice(0, 60),
       ]);
       process.stdout.write(table(rows, ['RUN', 'NAME', 'KIND', 'STARTED (UTC)', 'TOOK', 'STATUS', 'REASON', 'EXIT', 'COMMAND']));
     });
@@ -37,9 +68,10 @@ function commandOf(r: RunRow): string {
   }
 }
 
-function toJson(r: RunRow) {
+function toJson({ row: r, state, strays }: Shown) {
   return {
-    id: r.id, name: r.name, kind: r.kind, status: r.status, stopReason: r.stop_reason, exitCode: r.exit_code,
+    id: r.id, name: r.name, kind: r.kind, status: state.status, recordedStatus: r.status, strays,
+    stopReason: r.stop_reason ?? (state.lostUnrecorded ? 'supervisor-lost' : null), exitCode: r.exit_code,
     startedAt: new Date(r.started_at).toISOString(), endedAt: r.ended_at ? new Date(r.ended_at).toISOString() : null,
     argv: JSON.parse(r.argv), cwd: r.cwd, user: r.user, host: r.host, containment: r.containment,
   };

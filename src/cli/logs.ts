@@ -3,21 +3,20 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../config/errors.ts';
 import { openLedger } from '../ledger/db.ts';
-import { getJob, jobsOfRun, type JobRow } from '../ledger/jobs.ts';
-import { findRun, getRun } from '../ledger/runs.ts';
+import { jobsOfRun, type JobRow } from '../ledger/jobs.ts';
+import { resolveRef } from '../ledger/refs.ts';
+import { getRun } from '../ledger/runs.ts';
 
 export function register(program: Command): void {
   program
     .command('logs')
     .description('print the logs of a run or job started with --log (or any pool task)')
-    .argument('<run-or-job>', "a run id (or unique prefix, name, or 'last'), or a job id")
+    .argument('<run-or-job>', "last, a run id or unique prefix, a run's name, or RUN.JOB (last.main, last.sample.3)")
     .option('-f, --follow', 'keep printing as the logs grow, until the run ends')
-    .addHelpText('after', '\nExamples:\n  corral logs last\n  corral logs 20261123-111800-a3f9 --follow\n  corral logs 20261123-111800-a3f9.main')
+    .addHelpText('after', '\nExamples:\n  corral logs last\n  corral logs 20261123-111800-a3f9 --follow\n  corral logs 20261123-111800-a3f9.main\n  corral logs last.sample.3')
     .action(async (ref: string, flags: { follow?: boolean }) => {
       const db = openLedger();
-      const job = getJob(db, ref);
-      const run = job ? getRun(db, job.run_id) : findRun(db, ref);
-      if (!run) throw new UsageError(`no run or job '${ref}' in the ledger`, 'see corral history for run ids');
+      const { run, job } = resolveRef(db, ref);
       const jobs = (job ? [job] : jobsOfRun(db, run.id)).filter((j) => j.log_path);
       if (!jobs.length) throw new UsageError(`run ${run.id} kept no logs`, 'start runs with --log to keep their output: corral run --log -- CMD');
       const offsets = new Map<string, number>();

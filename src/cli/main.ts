@@ -19,6 +19,7 @@ const COMMANDS: Record<string, Loader> = {
   strays: () => import('./strays.ts'),
   report: () => import('./report.ts'),
   reap: () => import('./reap.ts'),
+  stop: () => import('./stop.ts'),
   gpus: () => import('./gpus.ts'),
   __sentinel: () => import('./sentinel.ts'),
 };
@@ -38,6 +39,7 @@ Examples:
   corral run --restart always --restart-delay 5s --max-runtime 2h -- python3 train.py
   corral ps                                           live runs and their process trees
   corral history                                      past runs with their stop reasons
+  corral stop last                                    stop a run (its supervisor tears it down)
 
 Exit status: the job's own; 128+N when it died of signal N; 124 on timeout; 125 when corral failed;
 126/127 when the command cannot run / is not found; 2 for bad usage (nothing started).

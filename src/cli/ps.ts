@@ -3,12 +3,12 @@ import { formatDuration } from '../config/duration.ts';
 import { openLedger } from '../ledger/db.ts';
 import { listRuns } from '../ledger/runs.ts';
 import { jobsOfRun } from '../ledger/jobs.ts';
-import { isAlive } from '../proc/identity.ts';
+import { resolveRunRef } from '../ledger/refs.ts';
+import { runState } from '../ledger/run-state.ts';
 import { ageMs, CLOCK_TICKS, pageSize } from '../proc/clock.ts';
 import { takeSnapshot, type ProcInfo } from '../proc/snapshot.ts';
-import { collectMembers, protectedPids } from '../supervise/members.ts';
-import { scopesFromLedger } from '../supervise/ledger-scopes.ts';
 import { paint, printJson } from './output.ts';
+import { membersOfRun } from './run-members.ts';
 
 interface PsProcess {
   pid: number;
@@ -27,30 +27,48 @@ export function register(program: Command): void {
   program
     .command('ps')
     .description('live runs: per job a process tree with pid, state, CPU %, RSS, age and command')
+    .argument('[run]', "only this run (last, an id or unique prefix, or a name)")
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExamples:\n  corral ps\n  corral ps --json | jq ".[].jobs[].processes"')
-    .action((flags: { json?: boolean }) => {
+    .addHelpText('after', `
+A run whose supervisor and sentinel are both gone is shown as lost, with the number of its processes
+still alive (its strays): end it with corral stop RUN (or corral reap --run RUN).
+
+Examples:
+  corral ps
+  corral ps last
+  corral ps --json | jq ".[].jobs[].processes"`)
+    .action((ref: string | undefined, flags: { json?: boolean }) => {
       const db = openLedger();
+      const only = ref === undefined ? undefined : resolveRunRef(db, ref);
       const snap = takeSnapshot({ cgroup: false });
       const now = Date.now();
-      const runs = listRuns(db, { status: 'running', limit: 1000 }).map((run) => {
-        const supervisorAlive = run.supervisor_pid !== null && isAlive({ pid: run.supervisor_pid, starttime: run.supervisor_starttime ?? -1 });
-        const sentinelAlive = run.sentinel_pid !== null && isAlive({ pid: run.sentinel_pid, starttime: run.sentinel_starttime ?? -1 });
-        const scopes = scopesFromLedger(db, run);
-        const members = collectMembers(scopes, snap, protectedPids(snap, [run.sentinel_pid ?? 0]));
+      const rows = only ? [only].filter((r) => r.status === 'running') : listRuns(db, { status: 'running', limit: 1000 });
+      const runs = rows.map((run) => {
+        const state = runState(run);
+        const members = membersOfRun(db, run, snap);
         const jobs = jobsOfRun(db, run.id).map((j) => {
           const mine = [...members.values()].filter((m) => m.jobId === j.id).map((m) => snap.get(m.pid)!);
           return { id: j.id, name: j.name, role: j.role, state: j.state, attempts: j.attempts, processes: buildTree(mine, members, now) };
         });
         const unattributed = [...members.values()].filter((m) => m.jobId === run.id).map((m) => snap.get(m.pid)!);
         if (unattributed.length) jobs.push({ id: run.id, name: '(run)', role: 'adopted', state: 'running', attempts: 0, processes: buildTree(unattributed, members, now) });
-        return { id: run.id, name: run.name, kind: run.kind, startedAt: run.started_at, supervisorPid: run.supervisor_pid, supervisorAlive, sentinelAlive, containment: run.containment, jobs };
+        return {
+          id: run.id, name: run.name, kind: run.kind, status: state.status, startedAt: run.started_at,
+          // boot-relative: a stepped wall clock does not change how long a run has been up
+          upMs: run.start_ticks !== null ? ageMs(run.start_ticks) : now - run.started_at, supervisorPid: run.supervisor_pid,
+          supervisorAlive: state.supervisorAlive, sentinelAlive: state.sentinelAlive,
+          // of a lost run, every process still alive is a stray: nothing of corral will stop it
+          strays: state.lostUnrecorded ? members.size : 0, containment: run.containment, jobs,
+        };
       });
       if (flags.json) return printJson(runs);
+      if (only && !runs.length) return void process.stdout.write(`run ${only.id} is not running (${only.status}): see corral history\n`);
       if (!runs.length) return void process.stdout.write('no live runs\n');
       for (const r of runs) {
-        const health = r.supervisorAlive ? '' : paint(r.sentinelAlive ? ' (supervisor gone; sentinel tearing down)' : ' (supervisor and sentinel gone: see corral strays)', 'red');
-        process.stdout.write(`${paint(r.id, 'bold')}${r.name ? ` ${r.name}` : ''}  ${r.kind}, up ${formatDuration(now - r.startedAt)}, supervisor ${r.supervisorPid}${health}\n`);
+        const health = r.supervisorAlive ? '' : r.sentinelAlive
+          ? paint(' (supervisor gone; sentinel tearing down)', 'red')
+          : paint(` LOST: supervisor and sentinel gone, ${r.strays} stray(s) left: corral stop ${r.id}`, 'red');
+        process.stdout.write(`${paint(r.id, 'bold')}${r.name ? ` ${r.name}` : ''}  ${r.kind}, ${r.status}, up ${formatDuration(r.upMs)}, supervisor ${r.supervisorPid ?? '?'}${health}\n`);
         for (const j of r.jobs) {
           process.stdout.write(`  ${paint(j.name, 'cyan')} [${j.role}] ${j.state}${j.attempts > 1 ? `, attempt ${j.attempts}` : ''}\n`);
           process.stdout.write('    PID      STATE  CPU%   RSS      AGE       COMMAND\n');

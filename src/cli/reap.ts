@@ -5,18 +5,32 @@ import { UsageError } from '../config/errors.ts';
 import { parseSignal } from '../config/signals.ts';
 import { addStrayFilterOptions, parsePids, type StrayFilterFlags } from '../strays/filters.ts';
 import { prepareScan } from '../strays/query.ts';
+import { openLedger } from '../ledger/db.ts';
+import { resolveRunFlag } from '../ledger/refs.ts';
+import { isAlive } from '../proc/identity.ts';
+import type { ReapPlan } from '../reap/plan.ts';
 import { printJson } from './output.ts';
 
 interface ReapFlags extends StrayFilterFlags {
   job?: string;
   strays?: boolean;
   anyUser?: boolean;
+  force?: boolean;
   dryRun?: boolean;
   yes?: boolean;
   json?: boolean;
   grace: string;
   signal: string;
   allowList?: string;
+}
+
+/** Exit status of a reap that failed at nothing but left alone something it selected, still alive. */
+export const EXIT_LEFT_ALIVE = 3;
+
+/** How many processes the plan selected but left alone (allow-listed, another user's) are alive now. */
+function leftAlive(plan: ReapPlan): number {
+  // corral itself is protected and ends now; its ancestors and everything else skipped count
+  return plan.skipped.filter((s) => s.why !== 'not-found' && s.pid !== process.pid && isAlive({ pid: s.pid, starttime: s.starttime })).length;
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -36,6 +50,7 @@ export function register(program: Command): void {
     .option('--job <job>', "everything of one job (RUN.NAME, e.g. last.main)")
     .option('--strays', 'the strays a scan finds (narrow with the filters below)')
     .option('--any-user', "as root: also other users' processes")
+    .option('--force', 'reap a run or job whose supervisor is still alive, supervisor included (corral stop ends it gracefully)')
     .option('--dry-run', 'show the plan; signal nothing')
     .option('-y, --yes', 'do it without asking (required when stdin is not a terminal)')
     .option('--grace <dur>', 'time between the stop signal and SIGKILL', '5s')
@@ -54,12 +69,19 @@ Examples:
 
 Never signalled: pid 1, kernel threads, corral itself and its ancestors, other users' processes (unless
 root with --any-user), allow-listed daemons (unless named by pid). As root, --strays without --reason
-takes only strays of corral runs and GPU holders. Exit status: 0 all gone, 1 something remains,
-2 bad usage or no --yes without a terminal (nothing signalled).`)
+takes only strays of corral runs and GPU holders. A run whose supervisor is alive is refused (exit 2):
+corral stop RUN ends it gracefully; --force reaps it anyway.
+
+Exit status: 0 everything selected is gone; 1 something signalled survived (not permitted, unkillable,
+a zombie whose parent does not reap it) or a named pid was refused; 3 nothing failed, but something
+selected was left alone and is still alive (allow-listed, another user's without --any-user); 2 bad
+usage, an unknown or ambiguous reference, a live run without --force, or no --yes without a terminal
+(nothing signalled).`)
     .action(async (args: string[], flags: ReapFlags) => {
       const pids = parsePids(args);
       const graceMs = parseDuration(flags.grace, '--grace');
       const signal = parseSignal(flags.signal);
+      flags.run = resolveRunFlag(openLedger(), flags.run);
       const query = prepareScan(flags);
       const f = query.filters;
       const strays = Boolean(flags.strays || f.users || f.gpus || f.olderThanMs !== undefined || f.reasons);
@@ -70,14 +92,14 @@ takes only strays of corral runs and GPU holders. Exit status: 0 all gone, 1 som
         import('../strays/scan.ts'), import('../reap/plan.ts'), import('../reap/render.ts'), import('../strays/ledger-view.ts'),
       ]);
       const scan = await scanStrays({ ledger: ledgerViewOf(query.db), allowList: query.allowList });
-      const plan = buildPlan({ pids, run: flags.run, job: flags.job, strays, filters: f, anyUser: Boolean(flags.anyUser) }, scan, query.db);
+      const plan = buildPlan({ pids, run: flags.run, job: flags.job, strays, filters: f, anyUser: Boolean(flags.anyUser), force: Boolean(flags.force) }, scan, query.db);
       const json = (result?: unknown) => printJson({ dryRun: Boolean(flags.dryRun), plan: { targets: plan.targets, zombies: plan.zombies, skipped: plan.skipped, notTaken: plan.notTaken }, result: result ?? null });
       const refusedNamed = plan.skipped.some((s) => s.selectedBy === 'pid');
       if (!flags.json) process.stdout.write(renderPlan(plan));
       if (flags.dryRun || !plan.targets.length) {
         if (flags.json) json();
         else if (!plan.targets.length) process.stdout.write('nothing to reap\n');
-        process.exitCode = refusedNamed ? 1 : 0;
+        process.exitCode = refusedNamed ? 1 : !flags.dryRun && leftAlive(plan) ? EXIT_LEFT_ALIVE : 0;
         return;
       }
       if (!flags.yes) {
@@ -93,6 +115,8 @@ takes only strays of corral runs and GPU holders. Exit status: 0 all gone, 1 som
       else process.stdout.write(renderResult(result));
       // a zombie left for init to collect is settled as far as any signal goes; everything else left is not
       const unsettled = result.remaining.some((r) => r.why === 'eperm' || r.why === 'unkillable' || (r.why === 'zombie' && r.fix));
-      process.exitCode = unsettled || refusedNamed ? 1 : 0;
+      const left = leftAlive(plan);
+      if (left && !flags.json) process.stdout.write(`${left} selected process(es) left alone are still alive (see "left alone" above): exit status ${EXIT_LEFT_ALIVE}\n`);
+      process.exitCode = unsettled || refusedNamed ? 1 : left ? EXIT_LEFT_ALIVE : 0;
     });
 }

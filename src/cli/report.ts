@@ -1,5 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { openLedger } from '../ledger/db.ts';
+import { resolveRunFlag } from '../ledger/refs.ts';
 import { UsageError } from '../config/errors.ts';
 import { addScanOptions, prepareScan, runScan, type ScanFlags } from '../strays/query.ts';
 import { loadText, parseLang } from '../strays/text.ts';
@@ -29,6 +31,8 @@ Examples:
     .action(async (flags: ScanFlags & { out?: string; lang?: string }) => {
       const lang = parseLang(flags.lang);
       if (flags.out === '') throw new UsageError('--out is empty', 'give a file name: --out report.md');
+      // one reference grammar: an unknown or ambiguous --run is a usage error, not an empty scan
+      flags.run = resolveRunFlag(openLedger(), flags.run);
       const query = prepareScan(flags);
       const [text, { renderReport }] = await Promise.all([loadText(lang), import('../strays/report.ts')]);
       const { scan, strays } = await runScan(query);

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { openLedger } from '../ledger/db.ts';
+import { resolveRunFlag } from '../ledger/refs.ts';
 import { formatDuration } from '../config/duration.ts';
 import { formatBytes } from '../strays/gpu-view.ts';
 import { addScanOptions, prepareScan, runScan, type ScanFlags } from '../strays/query.ts';
@@ -70,6 +72,8 @@ Then: corral report (the analysis, in Markdown), corral reap --strays --dry-run 
 Legitimate daemons (tmux, ssh-agent, systemd services, ...) are never orphans; extend the list in
 $CORRAL_HOME/strays-allow.yaml (names, commands, cgroups, users) or pass --allow-list FILE.`)
     .action(async (flags: ScanFlags & { json?: boolean }) => {
+      // one reference grammar: an unknown or ambiguous --run is a usage error, not an empty scan
+      flags.run = resolveRunFlag(openLedger(), flags.run);
       const query = prepareScan(flags);
       const { scan, strays } = await runScan(query);
       if (flags.json) return printJson({ ...scanToJson(scan), strays });

@@ -3,7 +3,7 @@ import type { GpuView } from '../gpu/types.ts';
 import { addEvent } from '../ledger/events.ts';
 import type { RunStatus } from '../ledger/runs.ts';
 import type { Leftover } from '../supervise/leftovers.ts';
-import { exitCodeForSignal, handleStopSignals } from '../supervise/signals.ts';
+import { exitCodeForSignal, handleStopSignals, stopWasRequested } from '../supervise/signals.ts';
 import type { JobRunner } from './job-runner.ts';
 import { PoolPlan, type PoolTask, type TaskResult } from './pool-plan.ts';
 import type { ResumeFrom } from './pool-resume.ts';
@@ -84,9 +84,11 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
     ours: (pid) => belongsToRun(pid, session.id, session.poller.identities()),
     onWait: (gpu, why) => observer.waiting(gpu, why),
   });
+  let stopRequested = false;
   const signals = handleStopSignals(
     (sig) => {
-      observer.note(`received ${sig}: starting no more tasks, stopping the running ones (again to kill at once)`);
+      stopRequested = stopWasRequested(session.db, session.id);
+      observer.note(`${stopRequested ? 'corral stop' : `received ${sig}`}: starting no more tasks, stopping the running ones (again to kill at once)`);
       halt('signal');
     },
     () => {
@@ -149,9 +151,10 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
     const sig = signals.received();
     const counts = plan.counts();
     const ok = counts.failed === 0 && counts.skipped === 0 && counts.pending === 0 && counts.stopped === 0;
-    const status: RunStatus = sig ? 'interrupted' : ok ? 'succeeded' : 'failed';
+    // stopped by corral stop: recorded 'stopped' (resumable like 'interrupted'), exit status 143 like any SIGTERM
+    const status: RunStatus = sig ? (stopRequested ? 'stopped' : 'interrupted') : ok ? 'succeeded' : 'failed';
     const exitCode = sig ? exitCodeForSignal(sig) : ok ? 0 : 1;
-    const swept = await session.finish(status, stopReason, exitCode, session.abort.signal.aborted);
+    const swept = await session.finish(status, status === 'stopped' ? 'stopped' : stopReason, exitCode, session.abort.signal.aborted);
     const leftovers = [...plan.tasks.flatMap((t) => t.result?.leftovers ?? []), ...swept.leftovers];
     return { runId: session.id, resumedFrom: opts.resume?.run.id ?? null, status, exitCode, stopReason, startedAt, endedAt: Date.now(), tasks: plan.tasks, leftovers };
   } catch (e) {

@@ -1,6 +1,6 @@
 import type { StdioOptions } from 'node:child_process';
 import { jobIdFor } from '../ledger/ids.ts';
-import { exitCodeForSignal, handleStopSignals } from '../supervise/signals.ts';
+import { exitCodeForSignal, handleStopSignals, stopWasRequested } from '../supervise/signals.ts';
 import { JobRunner, type JobOutcome, type JobSpec } from './job-runner.ts';
 import { RunSession } from './run-session.ts';
 import type { Leftover } from '../supervise/leftovers.ts';
@@ -48,9 +48,11 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
   const sidecars = opts.sidecars.map((s) => new JobRunner(ctx, jobIdFor(session.id, s.name), withLog({ ...s, role: 'sidecar' as const, stdio: s.stdio ?? (['ignore', 'inherit', 'inherit'] as StdioOptions) })));
   session.runners.push(main, ...sidecars);
   opts.say(`run ${session.id}: containment ${session.describeContainment()}`);
+  let stopRequested = false;
   const signals = handleStopSignals(
     (sig) => {
-      opts.say(`received ${sig}: stopping (grace ${opts.graceMs}ms; again to kill at once)`);
+      stopRequested = stopWasRequested(session.db, session.id);
+      opts.say(`${stopRequested ? 'corral stop' : `received ${sig}`}: stopping (grace ${opts.graceMs}ms; again to kill at once)`);
       for (const r of session.runners) r.stop('signal');
     },
     () => {
@@ -68,7 +70,8 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
     const sig = signals.received();
     const status = sig ? exitCodeForSignal(sig) : outcome.status;
     const ok = !sig && outcome.end.reason === 'exited' && outcome.end.exitCode === 0;
-    const swept = await session.finish(sig ? 'interrupted' : ok ? 'succeeded' : 'failed', sig ? 'signal' : outcome.end.reason, status, session.abort.signal.aborted);
+    const stopped = sig !== null && stopRequested;
+    const swept = await session.finish(stopped ? 'stopped' : sig ? 'interrupted' : ok ? 'succeeded' : 'failed', stopped ? 'stopped' : sig ? 'signal' : outcome.end.reason, status, session.abort.signal.aborted);
     const leftovers = [...outcome.leftovers, ...sides.flatMap((s) => s.leftovers), ...swept.leftovers];
     return { runId: session.id, status, main: outcome, leftovers, containment: session.describeContainment() };
   } catch (e) {

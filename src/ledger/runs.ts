@@ -1,6 +1,9 @@
 import type { Db } from './db.ts';
+import { matchRun } from './refs.ts';
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'lost';
+/** 'stopped': ended by `corral stop` (its supervisor tore it down on request). */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'stopped' | 'lost';
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'interrupted', 'stopped', 'lost'];
 
 export interface RunRow {
   id: string;
@@ -48,19 +51,19 @@ export function getRun(db: Db, id: string): RunRow | undefined {
   return db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
 }
 
-/** Finds a run by full id, unique prefix, 'last', or name (newest of that name). */
+/**
+ * The run a reference names (the grammar of refs.ts: 'last', an id or unique prefix, a name), or undefined
+ * when it names none or more than one. Commands use resolveRef, which says which of the two it was.
+ */
 export function findRun(db: Db, ref: string): RunRow | undefined {
-  if (ref === 'last') return db.prepare('SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT 1').get() as RunRow | undefined;
-  const exact = getRun(db, ref);
-  if (exact) return exact;
-  const byPrefix = db.prepare('SELECT * FROM runs WHERE id LIKE ? ORDER BY id DESC LIMIT 2').all(`${ref}%`) as unknown as RunRow[];
-  if (byPrefix.length === 1) return byPrefix[0];
-  return db.prepare('SELECT * FROM runs WHERE name = ? ORDER BY started_at DESC LIMIT 1').get(ref) as RunRow | undefined;
+  const m = matchRun(db, ref);
+  return m.kind === 'one' ? m.run : undefined;
 }
 
-export function listRuns(db: Db, opts: { status?: RunStatus; limit?: number } = {}): RunRow[] {
-  const where = opts.status ? 'WHERE status = ?' : '';
-  const args = opts.status ? [opts.status] : [];
+export function listRuns(db: Db, opts: { status?: RunStatus | RunStatus[]; limit?: number } = {}): RunRow[] {
+  const statuses = opts.status === undefined ? [] : Array.isArray(opts.status) ? opts.status : [opts.status];
+  const where = statuses.length ? `WHERE status IN (${statuses.map(() => '?').join(', ')})` : '';
+  const args = statuses;
   return db.prepare(`SELECT * FROM runs ${where} ORDER BY started_at DESC, id DESC LIMIT ?`).all(...args, opts.limit ?? 50) as unknown as RunRow[];
 }
 

@@ -1,4 +1,7 @@
+import { UsageError } from '../config/errors.ts';
 import type { Db } from '../ledger/db.ts';
+import { runState } from '../ledger/run-state.ts';
+import type { RunRow } from '../ledger/runs.ts';
 import type { ProcInfo } from '../proc/snapshot.ts';
 import { childrenMap, descendants } from '../proc/tree.ts';
 import { collectMembers, protectedPids } from '../supervise/members.ts';
@@ -19,6 +22,8 @@ export interface ReapSelectors {
   strays: boolean;
   filters: StrayFilters;
   anyUser: boolean;
+  /** reap a run or job whose supervisor is alive (by default refused: corral stop ends it gracefully) */
+  force?: boolean;
 }
 
 export type SelectedBy = 'pid' | 'run' | 'job' | 'stray' | 'subtree';
@@ -64,6 +69,19 @@ export interface ReapPlan {
   scan: StrayScan;
 }
 
+/**
+ * A run whose supervisor is alive is not reaped by default: its restart policy would start the jobs
+ * again into a cgroup the reap removed. corral stop ends it gracefully; --force reaps it, supervisor included.
+ */
+function refuseLive(run: RunRow, sel: ReapSelectors, ref: string): void {
+  const state = runState(run);
+  if (!state.supervisorAlive || sel.force) return;
+  throw new UsageError(
+    `run ${run.id} is live: its supervisor (pid ${run.supervisor_pid}) is still running it, so reap leaves it alone`,
+    `stop it with: corral stop ${ref}   (or reap it anyway, supervisor included, with --force)`,
+  );
+}
+
 /** Works out what a reap would signal, without signalling anything. */
 export function buildPlan(sel: ReapSelectors, scan: StrayScan, db: Db, currentUid = process.getuid?.() ?? -1): ReapPlan {
   const snap = scan.snapshot;
@@ -91,7 +109,7 @@ export function buildPlan(sel: ReapSelectors, scan: StrayScan, db: Db, currentUi
     }
     for (const s of list) picked.set(s.pid, { how: 'stray' });
   } else {
-    for (const pid of sel.pids) {
+    for (const pid of new Set(sel.pids)) {
       const p = snap.get(pid);
       if (p) picked.set(pid, { how: 'pid' });
       else plan.skipped.push({ pid, starttime: 0, ppid: 0, uid: -1, user: '?', state: '?', command: '?', selectedBy: 'pid', reasons: [], gpu: [], gpuBytes: 0, why: 'not-found', detail: 'no such process' });
@@ -105,20 +123,24 @@ export function buildPlan(sel: ReapSelectors, scan: StrayScan, db: Db, currentUi
   };
   if (sel.run && !sel.strays) {
     const run = resolveRun(db, sel.run);
+    refuseLive(run, sel, sel.run);
     plan.runIds.push(run.id);
     addScopes(runScopes(db, run, snap), 'run');
   }
   if (sel.job) {
     const { run, job } = resolveJob(db, sel.job);
+    refuseLive(run, sel, sel.job);
     if (!plan.runIds.includes(run.id)) plan.runIds.push(run.id);
     addScopes(jobScopes(db, run, job), 'job');
   }
 
   const targeted = new Set<number>();
+  const skip = new Set<number>();
   const zombies: ProcInfo[] = [];
   for (const [pid, how] of picked) {
     const p = snap.get(pid)!;
     const refusal = refuse(p, how.how, ctx, scan.userOf(p.uid));
+    if (refusal) skip.add(pid);
     if (refusal) plan.skipped.push({ ...entry(p, how.how, how), ...refusal });
     else if (p.state === 'Z') zombies.push(p);
     else {
@@ -132,13 +154,13 @@ export function buildPlan(sel: ReapSelectors, scan: StrayScan, db: Db, currentUi
     if (t.selectedBy !== 'pid' && t.selectedBy !== 'stray') continue;
     scopes.push(identityScope(t, t.runId));
     for (const pid of descendants(snap, [t.pid], kids)) {
-      if (targeted.has(pid)) continue;
+      if (targeted.has(pid) || skip.has(pid)) continue; // each process is planned once
       const p = snap.get(pid)!;
       if (p.state === 'Z') continue; // goes with its parent
       const refusal = refuse(p, 'subtree', ctx, scan.userOf(p.uid));
       if (refusal) plan.skipped.push({ ...entry(p, 'subtree', { under: t.pid }), ...refusal });
       else plan.targets.push(entry(p, 'subtree', { under: t.pid }));
-      targeted.add(pid);
+      (refusal ? skip : targeted).add(pid);
     }
   }
   for (const z of zombies) {

@@ -1,27 +1,20 @@
-import { UsageError } from '../config/errors.ts';
 import type { Db } from '../ledger/db.ts';
-import { getJob, jobsOfRun, type JobRow } from '../ledger/jobs.ts';
-import { findRun, type RunRow } from '../ledger/runs.ts';
+import type { JobRow } from '../ledger/jobs.ts';
+import { resolveJobRef, resolveRunRef } from '../ledger/refs.ts';
+import type { RunRow } from '../ledger/runs.ts';
 import { isLiveState, type Identity } from '../proc/identity.ts';
 import type { Snapshot } from '../proc/snapshot.ts';
 import { scopesFromLedger } from '../supervise/ledger-scopes.ts';
 import type { JobScope } from '../supervise/scope.ts';
 
+/** A run by the one reference grammar (refs.ts); unknown or ambiguous is a usage error. */
 export function resolveRun(db: Db, ref: string): RunRow {
-  const run = findRun(db, ref);
-  if (!run) throw new UsageError(`no run '${ref}' in the ledger`, 'see `corral history` for run ids; a unique prefix, a name or "last" also work');
-  return run;
+  return resolveRunRef(db, ref);
 }
 
-/** A job by full id (RUN.NAME), or RUNREF.NAME with any run reference (`last.main`). */
+/** A job by full id (RUN.NAME), or RUNREF.NAME with any run reference (`last.main`, `last.sample.3`). */
 export function resolveJob(db: Db, ref: string): { run: RunRow; job: JobRow } {
-  const exact = getJob(db, ref);
-  if (exact) return { run: resolveRun(db, exact.run_id), job: exact };
-  const dot = ref.lastIndexOf('.');
-  const run = dot > 0 ? findRun(db, ref.slice(0, dot)) : undefined;
-  const job = run ? jobsOfRun(db, run.id).find((j) => j.name === ref.slice(dot + 1)) : undefined;
-  if (!run || !job) throw new UsageError(`no job '${ref}' in the ledger`, 'job ids look like RUN.main or RUN.sidecar1; `corral ps` and `corral history --json` show them');
-  return { run, job };
+  return resolveJobRef(db, ref);
 }
 
 function aliveIdentity(snap: Snapshot, pid: number | null, starttime: number | null): Identity | null {

@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import type { Db } from '../ledger/db.ts';
 
 export type StopSignalName = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
@@ -26,4 +27,19 @@ export function handleStopSignals(onFirst: (sig: StopSignalName) => void, onSeco
 
 export function exitCodeForSignal(sig: string): number {
   return 128 + (constants.signals[sig as NodeJS.Signals] ?? 0);
+}
+
+/**
+ * The ledger event `corral stop` writes before it sends SIGTERM to a run's supervisor. The supervisor's
+ * handler looks for it, so that the run is recorded as 'stopped' (stop reason 'stopped', exit status 143
+ * as for any SIGTERM) and not as 'interrupted'.
+ */
+export const STOP_REQUESTED = 'stop-requested';
+
+export function stopWasRequested(db: Db, runId: string): boolean {
+  try {
+    return db.prepare('SELECT 1 FROM events WHERE run_id = ? AND kind = ? LIMIT 1').get(runId, STOP_REQUESTED) !== undefined;
+  } catch {
+    return false; // a ledger that cannot be read: the signal still stops the run, recorded as interrupted
+  }
 }

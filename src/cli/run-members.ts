@@ -1,0 +1,14 @@
+import type { Db } from '../ledger/db.ts';
+import type { RunRow } from '../ledger/runs.ts';
+import type { Snapshot } from '../proc/snapshot.ts';
+import { scopesFromLedger } from '../supervise/ledger-scopes.ts';
+import { collectMembers, protectedPids } from '../supervise/members.ts';
+import type { Member } from '../supervise/scope.ts';
+
+/**
+ * The live processes that belong to a run by the ledger's data alone (cgroups, leaders' sessions,
+ * registry, markers with the run's uid), judged against one snapshot. Of a lost run, these are its strays.
+ */
+export function membersOfRun(db: Db, run: RunRow, snap: Snapshot): Map<number, Member> {
+  return collectMembers(scopesFromLedger(db, run), snap, protectedPids(snap, [run.sentinel_pid ?? 0]));
+}
