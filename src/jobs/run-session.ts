@@ -1,10 +1,11 @@
+import { statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../ledger/db.ts';
 import { openLedger } from '../ledger/db.ts';
 import { addEvent } from '../ledger/events.ts';
 import { newRunId } from '../ledger/ids.ts';
-import { logsDir } from '../ledger/location.ts';
+import { ledgerPath, logsDir } from '../ledger/location.ts';
 import { insertRun, updateRun, type RunStatus } from '../ledger/runs.ts';
 import { removeCgroup, setUpRunCgroup, type Containment } from '../os/cgroup.ts';
 import { setChildSubreaper } from '../os/ffi.ts';
@@ -12,7 +13,7 @@ import { readStat } from '../proc/stat.ts';
 import { currentBootId, ticksNow } from '../proc/clock.ts';
 import { RegistryPoller } from '../supervise/registry-poller.ts';
 import type { JobScope } from '../supervise/scope.ts';
-import { startSentinel, type Sentinel } from '../supervise/sentinel.ts';
+import { SentinelKeeper } from '../supervise/sentinel-keeper.ts';
 import { teardown, type TeardownResult } from '../supervise/teardown.ts';
 import type { JobContext, JobRunner } from './job-runner.ts';
 
@@ -25,7 +26,7 @@ export class RunSession {
   readonly id: string;
   readonly db: Db;
   readonly containment: Containment;
-  readonly sentinel: Sentinel;
+  readonly sentinel: SentinelKeeper;
   readonly poller: RegistryPoller;
   readonly startTicks: number;
   readonly abort = new AbortController();
@@ -53,15 +54,47 @@ export class RunSession {
     } catch {
       this.subreaper = false;
     }
-    this.sentinel = startSentinel(this.id, logsDir());
     this.containment = setUpRunCgroup(this.id);
+    this.sentinel = this.startSentinel(process.getuid?.() ?? null);
     updateRun(this.db, this.id, {
       sentinel_pid: this.sentinel.identity.pid, sentinel_starttime: this.sentinel.identity.starttime,
       containment: this.describeContainment(), cgroup: this.containment.kind === 'cgroup' ? this.containment.runDir : null,
     });
     addEvent(this.db, this.id, null, 'run-start', { containment: this.describeContainment() });
-    this.poller = new RegistryPoller(this.db, this.id, () => this.activeScopes(), [this.sentinel.identity.pid]);
+    this.poller = new RegistryPoller(this.db, this.id, () => this.activeScopes(), this.sentinel.pids, (scopes, fresh, gone) => {
+      this.sentinel.updateJobs(scopes);
+      this.sentinel.updateRegistry(fresh, gone);
+    });
     this.poller.start(opts.pollMs ?? Number(process.env.CORRAL_POLL_MS ?? 250));
+  }
+
+  /**
+   * The sentinel gets the run's whole scope from the start, in its own file (not the ledger's home, which
+   * may be removed while the run is up), and each change as the registry poller sees it. One the job kills
+   * is replaced at once, and the ledger names the new one.
+   */
+  private startSentinel(uid: number | null): SentinelKeeper {
+    let ledger: { path: string; dev: number; ino: number } | null = null;
+    try {
+      const st = statSync(ledgerPath());
+      ledger = { path: ledgerPath(), dev: st.dev, ino: st.ino };
+    } catch {
+      /* an in-memory or odd ledger: the sentinel opens the default path, if it exists */
+    }
+    const run = {
+      k: 'run' as const, run: this.id, boot: currentBootId(), since: this.startTicks, uid, graceMs: this.graceMs, signal: this.stopSignal,
+      cgroup: this.containment.kind === 'cgroup' ? this.containment.runDir : null, supervisor: { pid: process.pid, starttime: readStat(process.pid)?.starttime ?? -1 }, ledger,
+    };
+    return new SentinelKeeper(run, logsDir(), {
+      replaced: (old, now, why) => {
+        try {
+          updateRun(this.db, this.id, { sentinel_pid: now.pid, sentinel_starttime: now.starttime });
+          addEvent(this.db, this.id, null, 'sentinel-replaced', { old: old.pid, new: now.pid, why });
+        } catch {
+          /* the ledger is busy or closed: the new sentinel still runs, and has the whole scope */
+        }
+      },
+    });
   }
 
   describeContainment(): string {
@@ -73,7 +106,7 @@ export class RunSession {
   context(unkillableMs = 5000): JobContext {
     return {
       db: this.db, runId: this.id, runCgroup: this.containment.kind === 'cgroup' ? this.containment.runDir : null,
-      runStartTicks: this.startTicks, exclude: [this.sentinel.identity.pid], registry: (jobId) => this.poller.identities(jobId),
+      runStartTicks: this.startTicks, exclude: this.sentinel.pids, registry: (jobId) => this.poller.identities(jobId),
       unkillableMs, abort: this.abort.signal,
     };
   }
@@ -97,12 +130,13 @@ export class RunSession {
     this.poller.pass();
     this.poller.stop();
     const result = await teardown([this.wholeRunScope()], {
-      signal: this.stopSignal, graceMs: this.graceMs, immediate, exclude: [this.sentinel.identity.pid], abort: this.abort.signal,
+      signal: this.stopSignal, graceMs: this.graceMs, immediate, exclude: this.sentinel.pids, abort: this.abort.signal,
     });
     if (this.containment.kind === 'cgroup') removeCgroup(this.containment.runDir);
     updateRun(this.db, this.id, { ended_at: Date.now(), end_ticks: ticksNow(), status, stop_reason: stopReason, exit_code: exitCode });
     addEvent(this.db, this.id, null, 'run-end', { status, stopReason, exitCode, swept: result.members.length, leftovers: result.leftovers });
-    this.sentinel.markClean();
+    // Collected before corral exits: a sentinel that outlived corral would be a zombie until init took it.
+    await this.sentinel.close();
     this.db.close();
     return result;
   }

@@ -6,6 +6,8 @@ import { collectMembers, protectedPids, snapshotForScopes } from './members.ts';
 import { reapAdopted } from './reaper.ts';
 import type { JobScope } from './scope.ts';
 
+export type PassListener = (scopes: JobScope[], fresh: (Identity & { jobId: string | null })[], gone: Identity[]) => void;
+
 /**
  * Writes every process seen in the run's jobs to the ledger, so that attribution (and the sentinel's
  * teardown) survives the death of every parent. Runs every pollMs while jobs run; each pass also reaps
@@ -18,12 +20,15 @@ export class RegistryPoller {
   private runId: string;
   private scopes: () => JobScope[];
   private exclude: number[];
+  private onPass?: PassListener;
 
-  constructor(db: Db, runId: string, scopes: () => JobScope[], exclude: number[]) {
+  /** exclude is read on every pass (the sentinel's pid changes when it is replaced); onPass feeds the sentinel */
+  constructor(db: Db, runId: string, scopes: () => JobScope[], exclude: number[], onPass?: PassListener) {
     this.db = db;
     this.runId = runId;
     this.scopes = scopes;
     this.exclude = exclude;
+    this.onPass = onPass;
   }
 
   start(pollMs: number): void {
@@ -62,6 +67,8 @@ export class RegistryPoller {
         this.known.delete(key);
       }
     }
+    // The sentinel first: its copy must not depend on the ledger being writable (or its home existing).
+    this.onPass?.(scopes, fresh, gone);
     try {
       registerProcesses(this.db, this.runId, fresh);
       markGone(this.db, gone);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, mkdirSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readStat } from '../proc/stat.ts';
@@ -8,37 +8,64 @@ import './reaper.ts'; // before any spawn: it records every child Node starts
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'corral.js');
 
+/** The sentinel's file descriptors: its copy of the run's scope, and corral's own stderr for the summary. */
+export const SCOPE_FD = 3;
+export const NOTIFY_FD = 4;
+
 /*
  * The sentinel is a shell blocked in read(2) on a pipe that only the supervisor holds the write end of
  * (libuv opens it close-on-exec, so no job inherits it). A clean shutdown writes "clean"; any other end of
  * the supervisor (SIGKILL, a crash) closes the pipe, read returns end-of-file, and the shell execs corral's
- * teardown for the run from ledger data. Idle, it is one dash process: about a megabyte resident.
+ * teardown for the run. The scope it tears down travels in the file on fd 3 (sentinel-scope.ts), which the
+ * supervisor keeps appending to: the shell never wakes for it. Idle, it is one dash process: about a
+ * megabyte resident, no Node.
  */
-const SCRIPT = 'read -r line; [ "$line" = clean ] && exit 0; exec "$0" "$1" __sentinel "$2"';
+const SCRIPT = `read -r line; [ "$line" = clean ] && exit 0; exec "$0" "$1" __sentinel "$2" --scope-fd ${SCOPE_FD} --notify-fd ${NOTIFY_FD}`;
 
 export interface Sentinel {
   identity: Identity;
   child: ChildProcess;
+  /** resolves when Node has collected the sentinel's exit (it is then not even a zombie) */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** tells the sentinel the supervisor finished its own teardown; it then exits */
   markClean(): void;
 }
 
-export function startSentinel(runId: string, logDir: string): Sentinel {
+export function startSentinel(runId: string, logDir: string, scopeFd: number): Sentinel {
   mkdirSync(logDir, { recursive: true });
+  // Opened once, here: the sentinel keeps writing to it after the home is removed (as an unlinked file).
   const log = openSync(join(logDir, `${runId}.sentinel.log`), 'a');
-  const child = spawn('/bin/sh', ['-c', SCRIPT, process.execPath, BIN, runId], {
-    detached: true, // its own session: a Ctrl-C to the terminal's foreground group does not reach it
-    stdio: ['pipe', log, log],
-    env: { ...process.env, CORRAL_SENTINEL: '1' },
-  });
+  let child: ChildProcess;
+  try {
+    child = spawn('/bin/sh', ['-c', SCRIPT, process.execPath, BIN, runId], {
+      detached: true, // its own session: a Ctrl-C to the terminal's foreground group does not reach it
+      stdio: ['pipe', log, log, scopeFd, hasFd(2) ? 2 : 'ignore'],
+      env: { ...process.env, CORRAL_SENTINEL: '1' },
+    });
+  } finally {
+    closeSync(log);
+  }
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  child.once('error', () => {}); // a failed spawn shows as an exit without a pid; the caller sees pid undefined
   child.unref();
-  const pid = child.pid!;
-  (child.stdin as unknown as { unref?: () => void }).unref?.();
+  const pid = child.pid ?? 0;
+  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  child.stdin?.on('error', () => {}); // EPIPE when the sentinel is already gone: the keeper notices its exit
   return {
     identity: { pid, starttime: readStat(pid)?.starttime ?? -1 },
     child,
+    exited,
     markClean() {
       child.stdin?.end('clean\n');
     },
   };
+}
+
+function hasFd(fd: number): boolean {
+  try {
+    fstatSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
 }
