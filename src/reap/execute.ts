@@ -48,7 +48,7 @@ export function deviceMemory(view: GpuView): DeviceMemory[] {
 export async function executePlan(plan: ReapPlan, db: Db, opts: Pick<TeardownOptions, 'signal' | 'graceMs' | 'unkillableMs'> = {}, currentUid = process.getuid?.() ?? -1): Promise<ReapResult> {
   const started = performance.now();
   const known = new Map<number, PlanEntry>(plan.targets.map((t) => [t.pid, t]));
-  const result = plan.scopes.length ? await teardown(plan.scopes, { ...opts, exclude: plan.exclude }) : null;
+  const result = plan.scopes.length ? await teardown(plan.scopes, { ...opts, exclude: plan.exclude, admit: plan.admit }) : null;
   const snapUser = (pid: number) => known.get(pid)?.user ?? '?';
   const remaining: Remaining[] = [];
   for (const l of result?.leftovers ?? []) {

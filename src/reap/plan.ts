@@ -65,6 +65,8 @@ export interface ReapPlan {
   scopes: JobScope[];
   /** pids teardown must never signal (skipped ones found inside a target's subtree or scope) */
   exclude: number[];
+  /** the plan's rules for a process the teardown finds that the plan did not list (forked since) */
+  admit?: (p: ProcInfo) => boolean;
   runIds: string[];
   scan: StrayScan;
 }
@@ -168,6 +170,9 @@ export function buildPlan(sel: ReapSelectors, scan: StrayScan, db: Db, currentUi
     plan.zombies.push({ ...entry(z, picked.get(z.pid)!.how), parentComm: parent?.comm ?? '?', resolved: targeted.has(z.ppid) });
   }
   plan.exclude = plan.skipped.filter((s) => snap.has(s.pid)).map((s) => s.pid);
+  // What the teardown finds later (a child forked after this plan) passes the same rules the plan applied.
+  const planned = new Map(plan.targets.map((t) => [t.pid, t.starttime]));
+  plan.admit = (p) => planned.get(p.pid) === p.starttime || refuse(p, 'subtree', ctx, scan.userOf(p.uid)) === null;
   for (const t of plan.targets) if (t.runId && !plan.runIds.includes(t.runId)) plan.runIds.push(t.runId);
   return plan;
 }
