@@ -63,7 +63,11 @@ exits 130/143/129. If corral itself is killed, a sentinel process tears the run 
       const { runMain } = await import('../jobs/run-main.ts');
       const note = flags.quiet ? () => {} : say;
       const result = await runMain({ ...opts, say: note, warn: say });
+      // The job's teardown and the run's final sweep can both report one process: say it once.
+      const seen = new Set<string>();
       for (const l of result.leftovers) {
+        if (seen.has(`${l.pid}:${l.starttime}`)) continue;
+        seen.add(`${l.pid}:${l.starttime}`);
         say(`still alive: pid ${l.pid} (${l.user}, state ${l.state}) ${l.command}\n  ${l.why === 'eperm' ? 'not permitted to signal it' : 'unkillable'}: ${l.fix}`);
       }
       note(`run ${result.runId} ended: ${describeEnd(result.main.end.reason, result.status)}`);

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { parseDuration } from './duration.ts';
+import { DurationTooLongError, parseDuration } from './duration.ts';
 import { UsageError, suggest } from './errors.ts';
 import { PREFLIGHT_POLICIES, type HaltPolicy, type PreflightPolicy } from './pool-spec.ts';
 import { parseSignal } from './signals.ts';
@@ -29,6 +29,7 @@ export function parseDurationValue(value: string | number, allowZero: boolean): 
     ms = parseDuration(String(value));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
+    if (err instanceof DurationTooLongError) throw new UsageError(`expected a duration of at most 3650d (about 10 years), found ${quoteFound(value)}`);
     throw new UsageError(`expected a duration such as 500ms, 90s, 10m or 1h30m, found ${quoteFound(value)}`, err.hint);
   }
   if (ms === 0 && !allowZero) throw new UsageError(`expected a duration above zero, found ${quoteFound(value)}`);

@@ -1,5 +1,4 @@
-import type { ChildProcess, StdioOptions } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { StdioOptions } from 'node:child_process';
 import { createJobCgroup } from '../os/cgroup.ts';
 import type { Db } from '../ledger/db.ts';
 import { addEvent } from '../ledger/events.ts';
@@ -10,7 +9,9 @@ import { exitStatusOf, restartDelayMs, shouldRestart, type AttemptEnd, type Rest
 import type { JobScope } from '../supervise/scope.ts';
 import { spawnJob } from '../supervise/spawn-job.ts';
 import { teardown, type TeardownResult } from '../supervise/teardown.ts';
+import { setLongTimeout, sleepLong, type LongTimer } from '../supervise/long-timer.ts';
 import { attachLog } from './job-log.ts';
+import { awaitLeaderExit, waitExit } from './leader-exit.ts';
 
 export interface JobSpec {
   name: string;
@@ -61,7 +62,10 @@ export class JobRunner {
   private leader: Identity | null = null;
   private stopReason: StopReason | null = null;
   private wake: (() => void) | null = null;
-  private startedAt = 0;
+  /** performance.now() at the job's start: --max-runtime counts on the monotonic clock, not the wall clock */
+  private startedMono = 0;
+  /** an attempt whose leader outlived its teardown: no further attempt may start beside it */
+  private leaderLeft = false;
 
   constructor(ctx: JobContext, id: string, spec: JobSpec) {
     this.ctx = ctx;
@@ -95,15 +99,15 @@ export class JobRunner {
     const { db, runId } = this.ctx;
     const s = this.spec;
     this.cgroup = this.ctx.runCgroup ? createJobCgroup(this.ctx.runCgroup, this.id.slice(runId.length + 1)) : null;
-    this.startedAt = Date.now();
-    insertJob(db, { id: this.id, run_id: runId, role: s.role, name: s.name, argv: JSON.stringify(s.argv), gpus: s.gpus ?? null, cgroup: this.cgroup, log_path: s.logPath ?? null, item: s.item ?? null, stage: s.stage ?? null, state: 'running', started_at: this.startedAt });
+    this.startedMono = performance.now();
+    insertJob(db, { id: this.id, run_id: runId, role: s.role, name: s.name, argv: JSON.stringify(s.argv), gpus: s.gpus ?? null, cgroup: this.cgroup, log_path: s.logPath ?? null, item: s.item ?? null, stage: s.stage ?? null, state: 'running', started_at: Date.now() });
     let n = 0;
     let last: { end: AttemptEnd; leftovers: TeardownResult['leftovers'] };
     while (true) {
       n++;
       last = await this.attempt(n);
       updateJob(db, this.id, { attempts: n });
-      if (this.stopReason || !shouldRestart(s.restart, last.end, n - 1)) break;
+      if (this.stopReason || this.leaderLeft || !shouldRestart(s.restart, last.end, n - 1)) break;
       const delayMs = restartDelayMs(s.restart, n);
       this.ctx.onEvent?.('restart', { job: s.name, attempt: n + 1, delayMs });
       if (await this.waitOrStop(delayMs)) {
@@ -121,12 +125,12 @@ export class JobRunner {
     return { jobId: this.id, end, status, attempts: n, leftovers: last.leftovers };
   }
 
-  /** Sleeps, waking early on stop; true when stopped. */
+  /** Sleeps (any length: a chained monotonic timer), waking early on stop; true when stopped. */
   private async waitOrStop(ms: number): Promise<boolean> {
     if (this.stopReason) return true;
     // the timer is cancelled on stop: a pending 30s restart delay must not keep corral alive after the run
     const cancel = new AbortController();
-    await Promise.race([sleep(ms, undefined, { signal: cancel.signal }).catch(() => {}), new Promise<void>((r) => (this.wake = r))]);
+    await Promise.race([sleepLong(ms, { signal: cancel.signal }), new Promise<void>((r) => (this.wake = r))]);
     cancel.abort();
     this.wake = null;
     return this.stopReason !== null;
@@ -145,26 +149,38 @@ export class JobRunner {
     const exited = waitExit(child);
     this.leader = leader.pid > 0 ? leader : null;
     // Whichever limit comes first ends the attempt; which one it is is known now, not when it fires.
-    const runtimeLeft = s.maxRuntimeMs ? Math.max(0, this.startedAt + s.maxRuntimeMs - Date.now()) : undefined;
+    // Both limits count on the monotonic clock, and through a chained timer: a step of the wall clock
+    // does not move them, and a limit past 24.8 days (Node's 2^31 ms) does not fire at once.
+    const runtimeLeft = s.maxRuntimeMs ? Math.max(0, this.startedMono + s.maxRuntimeMs - performance.now()) : undefined;
     const limit: [number, StopReason] | undefined =
       s.timeoutMs && (runtimeLeft === undefined || s.timeoutMs < runtimeLeft) ? [s.timeoutMs, 'timeout'] : runtimeLeft !== undefined ? [runtimeLeft, 'max-runtime'] : undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     const limitHit = new Promise<StopReason>((resolve) => {
-      if (limit) timer = setTimeout(() => resolve(limit[1]), limit[0]);
+      if (limit) timer = setLongTimeout(() => resolve(limit[1]), limit[0]);
     });
     const stopped = new Promise<StopReason>((resolve) => {
       if (this.stopReason) resolve(this.stopReason);
       else this.wake = () => resolve(this.stopReason!);
     });
     const first = await Promise.race([exited.then(() => 'exited' as const), limitHit, stopped]);
-    clearTimeout(timer);
+    timer?.cancel();
     this.wake = null;
     if (first === 'max-runtime') this.stopReason = 'max-runtime';
+    const teardownStarted = performance.now();
     const result = await teardown([this.scope()], {
       signal: s.stopSignal, graceMs: s.graceMs, unkillableMs: this.ctx.unkillableMs, exclude: this.ctx.exclude, abort: this.ctx.abort,
     });
-    const exit = await exited;
+    // Never an unbounded wait: a leader that outlived its teardown (EPERM, D state) is reported, not awaited.
+    const budget = teardownStarted + s.graceMs + this.ctx.unkillableMs - performance.now();
+    const exit = await awaitLeaderExit(child, exited, this.leader, result.leftovers, budget, this.ctx.abort);
+    if (exit.abandoned) {
+      this.leaderLeft = true;
+      addEvent(db, runId, this.id, 'leader-abandoned', { n, pid: leader.pid, leftovers: result.leftovers.length });
+    }
     await log?.close();
+    // A leftover may hold the job's pipes open for ever: they must not keep corral alive.
+    child.stdout?.destroy();
+    child.stderr?.destroy();
     this.leader = null;
     if (exit.spawnError) this.ctx.onEvent?.('spawn-error', { job: s.name, error: exit.spawnError });
     const end: AttemptEnd = { exitCode: exit.code, signal: exit.signal, reason: first === 'exited' ? (exit.spawnError ? 'spawn-failed' : 'exited') : first };
@@ -173,22 +189,4 @@ export class JobRunner {
     this.ctx.onEvent?.('end', { job: s.name, attempt: n, ...end, leftovers: result.leftovers });
     return { end, leftovers: result.leftovers };
   }
-}
-
-interface ExitInfo {
-  code: number | null;
-  signal: string | null;
-  spawnError?: string;
-}
-
-function waitExit(child: ChildProcess): Promise<ExitInfo> {
-  return new Promise((resolve) => {
-    child.once('error', (e: NodeJS.ErrnoException) => {
-      if (child.pid === undefined) {
-        const what = e.code === 'ENOENT' ? 'command not found' : e.code === 'EACCES' ? 'permission denied' : e.message;
-        resolve({ code: e.code === 'ENOENT' ? 127 : 126, signal: null, spawnError: `${child.spawnfile}: ${what}` });
-      }
-    });
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
 }

@@ -1,3 +1,5 @@
+import { MAX_DURATION_MS } from '../config/duration.ts';
+
 export type RestartMode = 'no' | 'on-failure' | 'always';
 
 export interface RestartPolicy {
@@ -36,10 +38,15 @@ export function shouldRestart(policy: RestartPolicy, end: AttemptEnd, restartsSo
   return false;
 }
 
-/** The wait before restart number `restart` (1-based): delayMs, times factor per earlier restart, capped. */
+/**
+ * The wait before restart number `restart` (1-based): delayMs, times factor per earlier restart, capped.
+ * Never above MAX_DURATION_MS: an uncapped backoff grows past any timer (2^1000 is Infinity), and the
+ * job runner's chained timer waits any finite delay for real, so the longest wait is the longest duration.
+ */
 export function restartDelayMs(policy: RestartPolicy, restart: number): number {
   const delay = policy.delayMs * (policy.factor ?? 1) ** Math.max(0, restart - 1);
-  return policy.maxDelayMs == null ? delay : Math.min(delay, policy.maxDelayMs);
+  const capped = policy.maxDelayMs == null ? delay : Math.min(delay, policy.maxDelayMs);
+  return Number.isNaN(capped) ? 0 : Math.min(capped, MAX_DURATION_MS);
 }
 
 /** timeout(1) conventions: the job's own code, 128+N for signal N, 124 for a timeout. */
