@@ -34,7 +34,10 @@ export class SentinelKeeper {
   private logDir: string;
   private events: KeeperEvents;
 
-  constructor(run: RunRecord, logDir: string, events: KeeperEvents) {
+  private compactBytes: number;
+
+  constructor(run: RunRecord, logDir: string, events: KeeperEvents, opts: { compactBytes?: number } = {}) {
+    this.compactBytes = opts.compactBytes ?? COMPACT_BYTES;
     this.run = run;
     this.logDir = logDir;
     this.events = events;
@@ -105,7 +108,7 @@ export class SentinelKeeper {
       this.replace('its scope file could not be written');
       return;
     }
-    if (this.file.bytes > COMPACT_BYTES) this.replace('its scope file was compacted');
+    if (this.file.bytes > this.compactBytes) this.replace('its scope file was compacted');
   }
 
   /** The whole scope as records: what a new sentinel is given first. */
