@@ -106,6 +106,9 @@ export async function makeStrays(t: Tracker): Promise<StrayKit> {
   }, 'the job leader and its two children in the registry');
   db.close();
   for (const r of rows) t.pid(r.pid);
+  // The supervisor replaces a sentinel that dies under it: stop it first, so that both are lost at once.
+  corral.child.kill('SIGSTOP');
+  await waitFor(() => readStat(corral.child.pid!)?.state === 'T', 'the supervisor to stop');
   process.kill(run.sentinel_pid!, 'SIGKILL');
   const dead = (pid: number, starttime: number | null) => {
     const st = readStat(pid);
@@ -116,6 +119,10 @@ export async function makeStrays(t: Tracker): Promise<StrayKit> {
   const exited = new Promise((resolve) => corral.child.once('exit', resolve));
   corral.child.kill('SIGKILL');
   await exited;
+  // The dead sentinel passes to init as a zombie, still the run's sentinel by identity: a scan taken
+  // before init collects it lists it under the run (the --run filter's extra pid under load). Wait until
+  // it is gone from /proc.
+  await waitFor(() => readStat(run.sentinel_pid!)?.starttime !== run.sentinel_starttime, 'init to collect the dead sentinel');
   await waitFor(() => readStat(zChild!)?.state === 'Z', 'the zombie');
   await waitFor(() => [gpuPid!, zParent!].every((p) => readStat(p)?.ppid === 1), 'the orphans to be re-parented to init');
   await waitFor(() => rows.every((r) => readStat(r.pid)?.ppid !== run.supervisor_pid), "the run's processes to lose their supervisor");
