@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, before } from 'node:test';
 import { openLedger } from '../../src/ledger/db.ts';
-import { findCgroup2Mount } from '../../src/os/cgroup.ts';
-import { parseCgroupV2 } from '../../src/proc/snapshot.ts';
 import { FIXTURES, startCorral, tempHome } from '../helpers/corral.ts';
 import { Tracker, findByToken, waitFor } from '../helpers/procs.ts';
 import { buildSetuidHelper } from '../helpers/setuid.ts';
+import { assertContainment, canUseCgroups } from './containment-kit.ts';
 
 /** A misbehaving program and what "all of it is up" looks like (processes carrying its token in argv). */
 export interface Fixture {
@@ -55,20 +53,6 @@ function readRun(home: string) {
     return { run, registry, jobs };
   } finally {
     db.close();
-  }
-}
-
-/** The cell ran in the mode it is named for: the ledger recorded cgroup2 (and a cgroup per job), or the fallback. */
-function assertContainment(run: { containment: string | null; cgroup: string | null }, jobs: { id: string; cgroup: string | null }[], cgroup: boolean): void {
-  assert.ok(jobs.length > 0, 'the run recorded its jobs');
-  if (cgroup) {
-    assert.match(run.containment ?? '', /^cgroup2 \(/, `run containment is cgroup2 (recorded: ${run.containment})`);
-    assert.ok(run.cgroup, 'the run recorded its cgroup');
-    for (const j of jobs) assert.ok(j.cgroup?.startsWith(`${run.cgroup}/`), `job ${j.id} ran in a cgroup below the run's (recorded: ${j.cgroup})`);
-  } else {
-    assert.match(run.containment ?? '', /^no cgroup: CORRAL_CGROUP=off/, `run containment is the fallback (recorded: ${run.containment})`);
-    assert.equal(run.cgroup, null);
-    for (const j of jobs) assert.equal(j.cgroup, null, `job ${j.id} has no cgroup`);
   }
 }
 
@@ -128,20 +112,6 @@ async function runCell(fx: Fixture, ending: Ending, cgroup: boolean, helper: str
     const killed = await t.cleanup();
     if (!failed) assert.deepEqual(killed, [], 'the test had to kill leftovers itself');
   }
-}
-
-/** True where this (root) process can create a cgroup below its own: what setUpRunCgroup needs. */
-function canUseCgroups(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const mount = findCgroup2Mount();
-  if (!mount) return false;
-  let own: string | undefined;
-  try {
-    own = parseCgroupV2(readFileSync('/proc/self/cgroup', 'utf8'));
-  } catch {
-    return false;
-  }
-  return own !== undefined && existsSync(join(mount, own, 'cgroup.procs'));
 }
 
 /** Registers the whole fixture x ending matrix for one containment mode. */
