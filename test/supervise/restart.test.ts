@@ -52,8 +52,13 @@ test('a second SIGINT kills at once instead of waiting out the grace period', as
     await waitFor(() => corral.output().includes('received SIGINT'), 'corral to start its graceful stop');
     const before = findByToken(token).filter((p) => p.cmd.includes(token));
     assert.ok(before.length >= 2, 'the SIGTERM-ignoring children are still there during the grace period');
+    // With the second signal ignored, corral would wait out the 60 s grace: bound the wait and time it.
+    const second = performance.now();
     corral.child.kill('SIGINT');
-    const res = await corral.done;
+    const res = await Promise.race([corral.done, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+    const elapsed = performance.now() - second;
+    assert.ok(res, `corral still running 20 s after the second SIGINT (grace 60s):\n${corral.output()}`);
+    assert.ok(elapsed < 8000, `corral took ${Math.round(elapsed)}ms after the second SIGINT; the grace is 60 s`);
     assert.equal(res.code, 130, res.stderr);
     assert.match(res.stderr, /second signal/);
     assert.deepEqual(findByToken(token).filter((p) => p.state !== 'Z'), []);
