@@ -37,6 +37,7 @@ export function needCgroups(ctx: TestContext, cgroup: boolean): boolean {
 
 export interface RecordedRun {
   id: string;
+  name: string | null;
   status: string;
   stop_reason: string | null;
   containment: string | null;
@@ -48,7 +49,7 @@ export interface RecordedRun {
 export function recordedRuns(home: string): (RecordedRun & { jobs: { id: string; cgroup: string | null }[] })[] {
   const db = openLedger(join(home, 'ledger.sqlite'));
   try {
-    const runs = db.prepare('SELECT id, status, stop_reason, containment, cgroup, cwd FROM runs ORDER BY start_ticks, id').all() as unknown as RecordedRun[];
+    const runs = db.prepare('SELECT id, name, status, stop_reason, containment, cgroup, cwd FROM runs ORDER BY start_ticks, id').all() as unknown as RecordedRun[];
     return runs.map((r) => ({ ...r, jobs: db.prepare('SELECT id, cgroup FROM jobs WHERE run_id = ?').all(r.id) as { id: string; cgroup: string | null }[] }));
   } finally {
     db.close();
