@@ -24,7 +24,7 @@ afterEach(async () => {
 
 /** The identity a signal-log.py process wrote to PREFIX.ready, once it is there. */
 async function loggerAt(prefix: string): Promise<Identity> {
-  const pid = await waitFor(() => existsSync(`${prefix}.ready`) && Number(readFileSync(`${prefix}.ready`, 'utf8')), `${prefix} to be up`, 15_000);
+  const pid = await waitFor(() => (existsSync(`${prefix}.ready`) ? Number(readFileSync(`${prefix}.ready`, 'utf8')) : 0), `${prefix} to be up`, 15_000);
   const starttime = readStat(pid)!.starttime;
   t.ids.push({ pid, starttime });
   return { pid, starttime };
