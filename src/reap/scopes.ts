@@ -24,14 +24,15 @@ function aliveIdentity(snap: Snapshot, pid: number | null, starttime: number | n
 }
 
 /**
- * Every scope of a run, from the ledger. A run whose supervisor still lives gets its supervisor and
- * sentinel too: stopping the jobs under a live supervisor would only make it restart them.
+ * Every scope of a run, from the ledger. A run whose supervisor still lives (reap --force) gets its
+ * supervisor and sentinel too, each in a scope of its own: stopping the jobs under a live supervisor
+ * would only make it restart them, and both started before the run's start, so the run's own scopes
+ * (nothing older than the run) could never reach them.
  */
 export function runScopes(db: Db, run: RunRow, snap: Snapshot): JobScope[] {
   const scopes = scopesFromLedger(db, run);
-  const whole = scopes.find((s) => s.wholeRun)!;
   const extra = [aliveIdentity(snap, run.supervisor_pid, run.supervisor_starttime), aliveIdentity(snap, run.sentinel_pid, run.sentinel_starttime)];
-  whole.registry = [...(whole.registry ?? []), ...extra.filter((x) => x !== null)];
+  for (const id of extra) if (id) scopes.push({ ...identityScope(id, run.id), jobId: run.id });
   return scopes;
 }
 
