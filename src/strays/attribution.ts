@@ -1,4 +1,5 @@
 import type { ProcInfo, Snapshot } from '../proc/snapshot.ts';
+import { findTmuxEscape, type TmuxEscape } from './escaped-tmux.ts';
 import { runFacts, type LedgerView } from './ledger-view.ts';
 import type { Attribution, AttributionVia, RunFacts } from './types.ts';
 
@@ -79,6 +80,11 @@ export class Attributor {
   /** The runs that were active when an unattributed process started: the timeline's suspects. */
   activeAtStart(p: ProcInfo): RunFacts[] {
     return this.ledger.activeAt(p.starttime).map((r) => this.runOf(r.id)!).filter(Boolean);
+  }
+
+  /** An unattributed window of the user's tmux server that a run left behind (see escaped-tmux.ts). */
+  tmuxEscape(p: ProcInfo): TmuxEscape | undefined {
+    return findTmuxEscape(p, this.snap, (ticks) => this.ledger.activeAt(ticks).map((r) => this.runOf(r.id)!).filter(Boolean));
   }
 
   /**

@@ -14,7 +14,8 @@ export type CauseId =
   | 'kernel-wait'
   | 'gpu-unowned'
   | 'idle-gpu'
-  | 'renamed';
+  | 'renamed'
+  | 'escaped-tmux';
 
 /** One likely cause, with its evidence as plain values; each language renders its own sentence. */
 export interface Cause {
@@ -78,6 +79,8 @@ export function likelyCauses(s: Stray, ledger: LedgerView, currentUid = process.
   if (s.state === 'D') out.push({ id: 'kernel-wait', data: { wchan: s.wchan ?? '?' } });
   if (has('gpu-holder')) out.push({ id: 'gpu-unowned', data: { bytes: s.gpuBytes, memoryKnown: s.gpu.some((g) => g.usedBytes !== null) } });
   if (has('idle-gpu-holder')) out.push({ id: 'idle-gpu', data: { bytes: s.gpuBytes } });
+  const tmux = s.reasons.find((r) => r.reason === 'escaped-tmux');
+  if (tmux) out.push({ id: 'escaped-tmux', data: { runId: tmux.data.runId ?? null, tmuxServerPid: tmux.data.tmuxServerPid ?? null, cwd: tmux.data.cwd ?? null } });
   if (s.rewritten) out.push({ id: 'renamed', data: { argv0: s.rewritten.argv0, exe: s.rewritten.exe } });
   return out;
 }

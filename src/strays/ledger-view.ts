@@ -76,7 +76,7 @@ export function runFacts(row: RunRow, snap: Snapshot): RunFacts {
   const sentinelAlive = aliveIn(snap, row.sentinel_pid, row.sentinel_starttime);
   return {
     id: row.id, name: row.name, status: row.status, stopReason: row.stop_reason, startedAt: row.started_at, endedAt: row.ended_at,
-    uid: row.uid, user: row.user, supervisorAlive, sentinelAlive,
+    uid: row.uid, user: row.user, cwd: row.cwd, supervisorAlive, sentinelAlive,
     live: row.status === 'running' && (supervisorAlive || sentinelAlive),
   };
 }

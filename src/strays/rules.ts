@@ -1,3 +1,4 @@
+import { isLiveState } from '../proc/identity.ts';
 import type { ProcInfo, Snapshot } from '../proc/snapshot.ts';
 import { matchAllowList, type AllowContext, type AllowList } from './allow-list.ts';
 import type { Attributor } from './attribution.ts';
@@ -55,6 +56,10 @@ export function classifyProcess(p: ProcInfo, ctx: RuleContext): Classification {
   }
   if (adopted && p.state !== 'Z' && !allowListed && !(attribution.runId && ownerAlive)) {
     hit('orphan', 'warning', { adoptedBy: adopted, ppid: p.ppid, parentComm: parent?.comm ?? null });
+  }
+  if (!attribution.runId && !allowListed && isLiveState(p.state)) {
+    const esc = ctx.attributor.tmuxEscape(p);
+    if (esc) hit('escaped-tmux', 'warning', { ...esc });
   }
   if (p.state === 'T' || p.state === 't') hit('stopped', 'warning', { state: p.state, traced: p.state === 't' });
   if (p.state === 'Z') hit('zombie', 'info', { parentPid: p.ppid, parentComm: parent?.comm ?? null, parentState: parent?.state ?? null });

@@ -20,7 +20,7 @@ const bytes = (v: unknown) => formatBytes(n(v));
 
 export const EN: StrayText = {
   lang: 'en',
-  reason: { 'run-ended': 'run ended', orphan: 'orphan', stopped: 'stopped', zombie: 'zombie', unkillable: 'unkillable', 'gpu-holder': 'GPU holder', 'idle-gpu-holder': 'idle GPU holder' },
+  reason: { 'run-ended': 'run ended', orphan: 'orphan', stopped: 'stopped', zombie: 'zombie', unkillable: 'unkillable', 'gpu-holder': 'GPU holder', 'idle-gpu-holder': 'idle GPU holder', 'escaped-tmux': 'escaped through tmux' },
   severity: { info: 'info', warning: 'warning', critical: 'critical' },
   yes: 'yes',
   no: 'no',
@@ -56,6 +56,8 @@ export const EN: StrayText = {
           : `holds GPU device ${str(d.devices)} open (memory not reported) and no live corral run owns it`;
       case 'idle-gpu-holder':
         return `holds ${n(d.bytes) > 0 ? bytes(d.bytes) + ' of GPU memory' : 'a GPU device'} on GPU ${str(d.devices)} and used no CPU in ${str(d.sampleMs)}ms`;
+      case 'escaped-tmux':
+        return `candidate: a window of the tmux server pid ${str(d.tmuxServerPid)} that started while run ${str(d.runId)} was active, in that run's working directory ${str(d.cwd)}; the run has ended (${EN.runStatus(str(d.runStatus))})`;
     }
   },
   cause(c) {
@@ -93,6 +95,8 @@ export const EN: StrayText = {
           : 'A GPU device is held open by a process that no live run owns; it may hold a CUDA context and memory that no probe here could report.';
       case 'idle-gpu':
         return 'It holds GPU memory and uses no CPU: a finished or hung worker rather than one at work.';
+      case 'escaped-tmux':
+        return `A job of run ${str(d.runId)} most likely ran \`tmux new-window\` (or split-window) inside your tmux: the command went to your own tmux server (pid ${str(d.tmuxServerPid)}), which started it outside the run's cgroup, session and process tree and without its markers, so no teardown could find it. The evidence is its start during the run in the run's directory ${str(d.cwd)}; check it is not a window you opened yourself before reaping it by pid.`;
       case 'renamed':
         return `It renamed itself (argv[0] is \`${str(d.argv0)}\`, the executable is \`${str(d.exe)}\`): \`ps aux | grep\` or \`pkill -f\` by the original command line misses it; select it by pid.`;
     }

@@ -20,7 +20,7 @@ const bytes = (v: unknown) => formatBytes(n(v));
 
 export const ZH: StrayText = {
   lang: 'zh',
-  reason: { 'run-ended': '运行已结束', orphan: '孤儿进程', stopped: '已停止', zombie: '僵尸进程', unkillable: '无法终止', 'gpu-holder': '占用 GPU', 'idle-gpu-holder': '空闲占用 GPU' },
+  reason: { 'run-ended': '运行已结束', orphan: '孤儿进程', stopped: '已停止', zombie: '僵尸进程', unkillable: '无法终止', 'gpu-holder': '占用 GPU', 'idle-gpu-holder': '空闲占用 GPU', 'escaped-tmux': '经 tmux 逃逸' },
   severity: { info: '提示', warning: '警告', critical: '严重' },
   yes: '是',
   no: '否',
@@ -56,6 +56,8 @@ export const ZH: StrayText = {
           : `打开了 GPU 设备 ${str(d.devices)}（显存用量未报告），且没有存活的 corral 运行拥有它`;
       case 'idle-gpu-holder':
         return `在 GPU ${str(d.devices)} 上占用${n(d.bytes) > 0 ? ` ${bytes(d.bytes)} 显存` : '一个 GPU 设备'}，并且在 ${str(d.sampleMs)} 毫秒内没有使用任何 CPU`;
+      case 'escaped-tmux':
+        return `疑似：tmux 服务器 PID ${str(d.tmuxServerPid)} 的一个窗口，在运行 ${str(d.runId)} 进行期间启动，工作目录与该运行相同（${str(d.cwd)}）；该运行已结束（${ZH.runStatus(str(d.runStatus))}）`;
     }
   },
   cause(c) {
@@ -93,6 +95,8 @@ export const ZH: StrayText = {
           : '一个不属于任何存活运行的进程打开了 GPU 设备；它可能持有 CUDA 上下文和显存，而这里的探测手段无法报告其用量。';
       case 'idle-gpu':
         return '它占用显存却不使用任何 CPU：这是一个已经结束或卡住的工作进程，而不是正在工作的进程。';
+      case 'escaped-tmux':
+        return `运行 ${str(d.runId)} 的某个作业很可能在你的 tmux 里执行了 \`tmux new-window\`（或 split-window）：命令交给了你自己的 tmux 服务器（PID ${str(d.tmuxServerPid)}），由它在该运行的 cgroup、会话和进程树之外启动，且不带运行标记，因此任何清理都找不到它。证据是它在运行期间、在该运行的目录 ${str(d.cwd)} 中启动；按 PID 清理之前，请确认这不是你自己打开的窗口。`;
       case 'renamed':
         return `它改写了自己的进程名（argv[0] 为 \`${str(d.argv0)}\`，实际可执行文件为 \`${str(d.exe)}\`）：按原始命令行执行 \`ps aux | grep\` 或 \`pkill -f\` 都找不到它，请按 PID 选择它。`;
     }

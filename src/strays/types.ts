@@ -1,9 +1,9 @@
 import type { GpuProcessKind } from '../gpu/types.ts';
 
 /** Why a live process counts as a stray. One process can have several. */
-export type StrayReason = 'run-ended' | 'orphan' | 'stopped' | 'zombie' | 'unkillable' | 'gpu-holder' | 'idle-gpu-holder';
+export type StrayReason = 'run-ended' | 'orphan' | 'stopped' | 'zombie' | 'unkillable' | 'gpu-holder' | 'idle-gpu-holder' | 'escaped-tmux';
 
-export const STRAY_REASONS: readonly StrayReason[] = ['run-ended', 'orphan', 'stopped', 'zombie', 'unkillable', 'gpu-holder', 'idle-gpu-holder'];
+export const STRAY_REASONS: readonly StrayReason[] = ['run-ended', 'orphan', 'stopped', 'zombie', 'unkillable', 'gpu-holder', 'idle-gpu-holder', 'escaped-tmux'];
 
 export type Severity = 'info' | 'warning' | 'critical';
 
@@ -29,6 +29,8 @@ export interface RunFacts {
   endedAt: number | null;
   uid: number | null;
   user: string | null;
+  /** the working directory corral was started in (the timeline's evidence for a tmux window it left) */
+  cwd?: string | null;
   supervisorAlive: boolean;
   sentinelAlive: boolean;
   /** still owning its processes: running, and its supervisor or its sentinel alive */
