@@ -35,7 +35,7 @@ function setUp(opts: { unkillableMs?: number } = {}) {
 const open: Db[] = [];
 const trackers: Tracker[] = [];
 afterEach(async () => {
-  if (isRoot) process.seteuid(0);
+  if (isRoot) process.seteuid!(0);
   for (const db of open.splice(0)) db.close();
   for (const t of trackers.splice(0)) await t.cleanup();
 });
@@ -48,7 +48,7 @@ afterEach(async () => {
 async function unsignallableLeader(t: Tracker, token: string) {
   const leader = await waitFor(() => findByToken(token).find((p) => p.cmd === 'sleep 300'), 'the leader running as another uid');
   t.pid(leader.pid);
-  process.seteuid(65534);
+  process.seteuid!(65534);
   assert.throws(() => process.kill(leader.pid, 0), { code: 'EPERM' });
   return leader;
 }
@@ -67,7 +67,7 @@ test('a leader that outlives its teardown (EPERM) is waited for at most grace + 
   const timedOut = performance.now();
   const out = await outcome;
   const waited = performance.now() - timedOut;
-  process.seteuid(0); // to read the leader's environment again
+  process.seteuid!(0); // to read the leader's environment again
   assert.equal(out.end.reason, 'timeout');
   assert.equal(out.status, 124);
   assert.equal(out.attempts, 1, 'no attempt starts beside a leader that is still alive');
