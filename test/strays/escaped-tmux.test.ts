@@ -36,7 +36,7 @@ test('a window a job opened in the user\'s tmux is listed as an escaped-tmux can
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'corral-tmux-')));
   const elsewhere = realpathSync(mkdtempSync(join(tmpdir(), 'corral-tmux-other-')));
   sock = join(dir, 'tmux.sock');
-  const env = { ...process.env, CORRAL_TEST_TOKEN: token };
+  const env: NodeJS.ProcessEnv = { ...process.env, CORRAL_TEST_TOKEN: token };
   delete env.TMUX;
   // The user's tmux: a private server on its own socket, its first window started elsewhere.
   execFileSync('tmux', ['-S', sock, 'new-session', '-d', '-s', 'corraltest', 'sleep 100000'], { cwd: elsewhere, env });
