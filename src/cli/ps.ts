@@ -68,7 +68,7 @@ Examples:
         const health = r.supervisorAlive ? '' : r.sentinelAlive
           ? paint(' (supervisor gone; sentinel tearing down)', 'red')
           : paint(` LOST: supervisor and sentinel gone, ${r.strays} stray(s) left: corral stop ${r.id}`, 'red');
-        process.stdout.write(`${paint(r.id, 'bold')}${r.name ? ` ${r.name}` : ''}  ${r.kind}, ${r.status}, up ${formatDuration(r.upMs)}, supervisor ${r.supervisorPid ?? '?'}${health}\n`);
+        process.stdout.write(`${paint(r.id, 'bold')}${r.name ? ` ${r.name}` : ''}  ${r.kind}, ${r.status === 'running' ? '' : `${r.status}, `}up ${formatDuration(r.upMs)}, supervisor ${r.supervisorPid ?? '?'}${health}\n`);
         for (const j of r.jobs) {
           process.stdout.write(`  ${paint(j.name, 'cyan')} [${j.role}] ${j.state}${j.attempts > 1 ? `, attempt ${j.attempts}` : ''}\n`);
           process.stdout.write('    PID      STATE  CPU%   RSS      AGE       COMMAND\n');
