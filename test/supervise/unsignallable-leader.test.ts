@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { openLedger } from '../../src/ledger/db.ts';
 import { startCorral, tempHome, type CorralProcess, type CorralResult } from '../helpers/corral.ts';
@@ -65,6 +66,7 @@ test('a leader corral may not signal: the timeout ends the run within a bound, w
     failed = false;
   } finally {
     const killed = await t.cleanup();
+    rmSync(dirname(helper), { recursive: true, force: true }); // a setuid-root binary must not linger in /tmp
     if (!failed) assert.ok(killed.length <= 1, `expected only the root-owned leader, killed ${killed.length}`);
   }
 });
@@ -100,6 +102,7 @@ test('a second SIGINT ends corral at once even while it waits on a leader it may
     failed = false;
   } finally {
     const killed = await t.cleanup();
+    rmSync(dirname(helper), { recursive: true, force: true }); // a setuid-root binary must not linger in /tmp
     if (!failed) assert.ok(killed.length <= 1, `expected only the root-owned leader, killed ${killed.length}`);
   }
 });
