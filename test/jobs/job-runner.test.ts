@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { JobRunner, type JobContext, type JobSpec } from '../../src/jobs/job-runner.ts';
@@ -7,6 +8,7 @@ import { eventsOfRun } from '../../src/ledger/events.ts';
 import { jobIdFor, newRunId } from '../../src/ledger/ids.ts';
 import { insertRun } from '../../src/ledger/runs.ts';
 import { currentBootId, ticksNow } from '../../src/proc/clock.ts';
+import { readStat } from '../../src/proc/stat.ts';
 import { tempHome } from '../helpers/corral.ts';
 import { Tracker, findByToken, waitFor } from '../helpers/procs.ts';
 
@@ -45,9 +47,12 @@ afterEach(async () => {
  * takes the effective uid of nobody once the leader is up. kill(2) then fails with EPERM, exactly as
  * for an unprivileged corral whose job went through sudo; afterEach takes root back to clean up.
  */
-async function unsignallableLeader(t: Tracker, token: string) {
-  const leader = await waitFor(() => findByToken(token).find((p) => p.cmd === 'sleep 300'), 'the leader running as another uid');
+async function unsignallableLeader(t: Tracker, r: JobRunner) {
+  // the runner knows its leader from the spawn on: poll that one pid (a /proc-wide scan is slow under load)
+  const leader = r.scope().leader!;
+  assert.ok(leader, 'the attempt has started');
   t.pid(leader.pid);
+  await waitFor(() => readStat(leader.pid)?.starttime === leader.starttime && /^Uid:\s+1\s+1\s+1/m.test(readFileSync(`/proc/${leader.pid}/status`, 'utf8')), 'the leader to run as another uid', 10_000, 5);
   process.seteuid!(65534);
   assert.throws(() => process.kill(leader.pid, 0), { code: 'EPERM' });
   return leader;
@@ -61,20 +66,20 @@ test('a leader that outlives its teardown (EPERM) is waited for at most grace + 
   const token = t.token('runner-eperm');
   const { db, runId, events, runner } = setUp({ unkillableMs: 1000 });
   open.push(db);
-  const r = runner({ argv: asOtherUid, env: { ...process.env, CORRAL_TEST_TOKEN: token }, timeoutMs: 1500, graceMs: 500, restart: { mode: 'always', delayMs: 0, maxRestarts: Infinity } });
+  const r = runner({ argv: asOtherUid, env: { ...process.env, CORRAL_TEST_TOKEN: token }, timeoutMs: 3000, graceMs: 500, restart: { mode: 'always', delayMs: 0, maxRestarts: Infinity } });
+  const started = performance.now();
   const outcome = r.run();
-  const leader = await unsignallableLeader(t, token);
-  const timedOut = performance.now();
+  const leader = await unsignallableLeader(t, r);
   const out = await outcome;
-  const waited = performance.now() - timedOut;
+  const waited = performance.now() - started;
   process.seteuid!(0); // to read the leader's environment again
   assert.equal(out.end.reason, 'timeout');
   assert.equal(out.status, 124);
   assert.equal(out.attempts, 1, 'no attempt starts beside a leader that is still alive');
   assert.ok(out.leftovers.some((l) => l.pid === leader.pid && l.why === 'eperm' && /sudo corral reap/.test(l.fix)), JSON.stringify(out.leftovers));
-  // the timeout fires at 1.5 s; then at most grace (0.5 s) + unkillable (1 s) of waiting, plus slack
-  assert.ok(waited < 1500 + 1500 + 2500, `waited ${Math.round(waited)}ms`);
-  assert.ok(waited >= 1500 + 1000, `gave the leader its grace + unkillable time: ${Math.round(waited)}ms`);
+  // the timeout fires at 3 s; then at most grace (0.5 s) + unkillable (1 s) of waiting, plus slack for load
+  assert.ok(waited < 3000 + 1500 + 4000, `waited ${Math.round(waited)}ms`);
+  assert.ok(waited >= 3000 + 1400, `gave the leader its grace + unkillable time: ${Math.round(waited)}ms`);
   assert.ok(events.some((e) => e.kind === 'end'));
   assert.ok(eventsOfRun(db, runId).some((e) => e.kind === 'leader-abandoned'));
   assert.ok(findByToken(token).some((p) => p.pid === leader.pid && p.state !== 'Z'), 'the leader is still alive: nothing could stop it');
@@ -88,7 +93,7 @@ test('the run aborting (a second Ctrl-C) ends the wait for an unsignallable lead
   open.push(db);
   const r = runner({ argv: asOtherUid, env: { ...process.env, CORRAL_TEST_TOKEN: token }, graceMs: 60_000 });
   const outcome = r.run();
-  await unsignallableLeader(t, token);
+  await unsignallableLeader(t, r);
   r.stop('signal');
   // now the runner waits up to 60 s + 30 s for the leader; give it a moment to be in that wait
   const settled = await Promise.race([outcome.then(() => 'ended'), new Promise((res) => setTimeout(() => res('waiting'), 1000))]);
