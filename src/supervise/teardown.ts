@@ -130,7 +130,8 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
     const deadline = performance.now() + unkillable;
     while (true) {
       for (const m of found.values()) send(m, 'SIGKILL', sentKill);
-      if (!pending(found).length || performance.now() >= deadline) break;
+      // a second Ctrl-C after one SIGKILL round: what is left is reported, not waited for
+      if (!pending(found).length || performance.now() >= deadline || opts.abort?.aborted) break;
       await sleep(poll);
       found = collect();
     }

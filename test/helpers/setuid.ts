@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES } from './corral.ts';
@@ -13,6 +13,8 @@ export function buildSetuidHelper(): string | null {
   try {
     const dir = mkdtempSync(join(tmpdir(), 'corral-suid-'));
     chmodSync(dir, 0o755);
+    // a setuid-root binary must not outlive the test process that built it
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const out = join(dir, 'as-user');
     execFileSync('cc', ['-O', '-o', out, join(FIXTURES, 'setuid-helper.c')], { stdio: 'ignore' });
     chmodSync(out, 0o4755);
