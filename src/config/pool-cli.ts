@@ -92,7 +92,7 @@ export function buildCliPool(opts: PoolCliOptions, argv: string[]): PoolSpec {
   const dup = findDuplicateItem(items);
   if (dup) throw new UsageError(`${inline ? 'the ::: list' : '--items'}: ${dup.message}`, 'resume tells items apart by value');
   for (const tpl of run.kind === 'shell' ? [run.script] : run.argv) {
-    const bad = checkTemplate(tpl, items, gpus.length > 0);
+    const bad = checkTemplate(tpl, items, gpus.length > 0, run.kind === 'shell');
     if (bad) throw new UsageError(`the command: ${bad.message}`, bad.hint);
   }
 

@@ -94,7 +94,7 @@ export function readStages(value: YamlValue, items: PoolItem[], hasGpu: boolean,
   for (const r of read) {
     for (const tpl of r.templates) {
       const text = tpl.string();
-      const bad = checkTemplate(text, items, hasGpu);
+      const bad = checkTemplate(text, items, hasGpu, r.stage.run.kind === 'shell');
       if (bad) tpl.fail(bad.message, bad.hint, tpl.offsetOf(bad.text));
     }
   }

@@ -1,5 +1,6 @@
 import { UsageError, suggest } from './errors.ts';
 import type { PoolItem, StageCommand } from './pool-spec.ts';
+import { ShellLexer, quoteFor, type QuoteContext, type Refusal } from './shell-context.ts';
 
 /**
  * Command templates: `{}` and `{item}` the item, `{#}` the item number (index + 1, the same in every
@@ -24,7 +25,6 @@ export interface RenderContext {
 
 export const BUILTIN_PLACEHOLDERS = ['{}', '{item}', '{#}', '{gpu}'];
 const PLACEHOLDER = /\{(#|[A-Za-z_][A-Za-z0-9_]*)?\}/y;
-const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 function scanTemplate(tpl: string): (string | Placeholder)[] {
   const parts: (string | Placeholder)[] = [];
@@ -57,7 +57,30 @@ export function listPlaceholders(tpl: string): Placeholder[] {
 
 /** Single-quotes a word for sh unless it is plainly safe (paths and numbers stay readable in logs). */
 export function quoteShell(word: string): string {
-  return SHELL_SAFE.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+  return quoteFor('plain', word);
+}
+
+/**
+ * Where each placeholder of a shell script stands (unquoted, in '...', in "..."), or why it may not
+ * stand there. A value is then quoted for its place, so no item can end a quote and run as code.
+ */
+function placeContexts(parts: (string | Placeholder)[]): (QuoteContext | Refusal)[] {
+  const lexer = new ShellLexer();
+  const out: (QuoteContext | Refusal)[] = [];
+  for (const p of parts) {
+    if (typeof p === 'string') lexer.feed(p);
+    else {
+      const ctx = lexer.context();
+      out.push(ctx);
+      // the value reads as one word of its context, which the lexer need not see: feed a stand-in
+      lexer.feed(typeof ctx === 'string' ? 'x' : '');
+    }
+  }
+  return out;
+}
+
+function describeRefusal(p: Placeholder, r: Refusal): string {
+  return `expected each placeholder where corral can quote it for sh (unquoted, in '...' or in "..."), found ${p.text} ${r.where}`;
 }
 
 function lookupPlaceholder(p: Placeholder, ctx: RenderContext): string {
@@ -74,11 +97,17 @@ function lookupPlaceholder(p: Placeholder, ctx: RenderContext): string {
 
 /** Renders one template for one item; throws UsageError for a placeholder that has no value. */
 export function renderTemplate(tpl: string, ctx: RenderContext): string {
-  return scanTemplate(tpl)
+  const parts = scanTemplate(tpl);
+  const places = ctx.shell ? placeContexts(parts) : [];
+  let n = 0;
+  return parts
     .map((p) => {
       if (typeof p === 'string') return p;
       const value = lookupPlaceholder(p, ctx);
-      return ctx.shell ? quoteShell(value) : value;
+      if (!ctx.shell) return value;
+      const place = places[n++]!;
+      if (typeof place !== 'string') throw new UsageError(describeRefusal(p, place), place.hint);
+      return quoteFor(place, value);
     })
     .join('');
 }
@@ -99,8 +128,17 @@ export interface TemplateProblem {
 }
 
 /** Finds the first placeholder that would fail for some item, so a bad template stops the pool before it starts. */
-export function checkTemplate(tpl: string, items: PoolItem[], hasGpu: boolean): TemplateProblem | null {
+export function checkTemplate(tpl: string, items: PoolItem[], hasGpu: boolean, shell = false): TemplateProblem | null {
   const fieldNames = [...new Set(items.flatMap((it) => Object.keys(it.fields)))];
+  if (shell) {
+    const parts = scanTemplate(tpl);
+    const places = placeContexts(parts);
+    const holders = parts.filter((p): p is Placeholder => typeof p !== 'string');
+    for (let i = 0; i < holders.length; i++) {
+      const place = places[i]!;
+      if (typeof place !== 'string') return { offset: holders[i]!.offset, text: holders[i]!.text, message: describeRefusal(holders[i]!, place), hint: place.hint };
+    }
+  }
   for (const p of listPlaceholders(tpl)) {
     if (['', '#', 'item'].includes(p.name)) continue;
     if (p.name === 'gpu') {
