@@ -2,7 +2,7 @@ import { constants } from 'node:os';
 import { DurationTooLongError, parseDuration } from './duration.ts';
 import { UsageError, suggest } from './errors.ts';
 import { PREFLIGHT_POLICIES, type HaltPolicy, type PreflightPolicy } from './pool-spec.ts';
-import { parseSignal } from './signals.ts';
+import { NonStoppingSignalError, parseSignal } from './signals.ts';
 
 /**
  * Value parsers shared by the pool file and the pool flags. Each throws a UsageError whose message
@@ -40,7 +40,7 @@ export function parseSignalValue(value: string | number): NodeJS.Signals {
   try {
     return parseSignal(String(value));
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!(err instanceof UsageError) || err instanceof NonStoppingSignalError) throw err;
     // a swapped pair of letters (TREM) is the likeliest typo, and plain edit distance ties it with others (TRAP)
     const sig = `SIG${String(value).trim().toUpperCase().replace(/^SIG/, '')}`;
     const swapped = Object.keys(constants.signals).find((n) => n.length === sig.length && [...n].sort().join('') === [...sig].sort().join(''));
