@@ -78,7 +78,7 @@ function readInlineItem(value: YamlValue): ItemSource {
   if (!value.isMapping()) return value.string('an item: a string, a number or a mapping of fields');
   const fields: Record<string, unknown> = {};
   for (const [k, v] of value.pairs('a mapping of fields')) {
-    fields[k] = v.isNull() ? null : v.isList() || v.isMapping() ? v.node!.toJSON() : v.string();
+    fields[k] = v.isNull() ? null : v.isList() || v.isMapping() ? v.toJS() : v.string();
   }
   return fields;
 }

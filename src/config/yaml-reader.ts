@@ -144,6 +144,18 @@ export class YamlValue {
     });
   }
 
+  /**
+   * A list or mapping as plain data, aliases resolved (a bare node's toJSON() turns `*a` into
+   * {source: 'a'}); yaml's alias limit refuses an alias bomb instead of expanding it.
+   */
+  toJS(): unknown {
+    try {
+      return this.node?.toJS(this.source.doc, { maxAliasCount: 100 }) ?? null;
+    } catch (err) {
+      return this.fail(`expected a value, found ${(err as Error).message}`);
+    }
+  }
+
   /** Fails at this mapping for a required key that is absent. */
   missing(key: string, expected: string, hint?: string): never {
     const path = this.path ? `${this.path}.${key}` : key;
