@@ -1,10 +1,33 @@
 import { randomBytes } from 'node:crypto';
 
-/** A time-sortable run id: UTC date and time, then 4 random hex digits (20261123-111800-a3f9). */
+/** Crockford's base32 alphabet, lower case: no i, l, o or u, so an id read aloud or retyped stays one id. */
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+/** 13 base32 digits = 65 random bits: two runs started in the same second on any number of machines
+ * or ledgers collide with odds of about 1 in 2^64 (16 bits gave 1 in 65,536 per second). */
+const RANDOM_DIGITS = 13;
+
+/**
+ * A run id as the ledger, cgroups (corral-ID) and markers spell it: the current format (8 digits, 6
+ * digits, 13 base32 digits) or the one before it (4 hex digits), which older ledgers still hold.
+ */
+export const RUN_ID_SOURCE = `\\d{8}-\\d{6}-(?:[${ALPHABET}]{${RANDOM_DIGITS}}|[0-9a-f]{4})`;
+export const RUN_ID_RE = new RegExp(`^${RUN_ID_SOURCE}$`);
+
+/** Random base32 digits from the top bits of random bytes. */
+function randomDigits(n: number): string {
+  const bytes = randomBytes(Math.ceil((n * 5) / 8));
+  let bits = 0n;
+  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+  let out = '';
+  for (let i = 0; i < n; i++) out += ALPHABET[Number((bits >> BigInt(bytes.length * 8 - 5 * (i + 1))) & 31n)];
+  return out;
+}
+
+/** A time-sortable run id: UTC date and time, then 65 random bits (20261123-111800-3k9v2m7q1c0xa). */
 export function newRunId(now = new Date()): string {
   const iso = now.toISOString(); // 2026-11-23T11:18:00.123Z
   const stamp = iso.slice(0, 10).replace(/-/g, '') + '-' + iso.slice(11, 19).replace(/:/g, '');
-  return `${stamp}-${randomBytes(2).toString('hex')}`;
+  return `${stamp}-${randomDigits(RANDOM_DIGITS)}`;
 }
 
 export function jobIdFor(runId: string, name: string): string {

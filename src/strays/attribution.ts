@@ -2,9 +2,10 @@ import type { ProcInfo, Snapshot } from '../proc/snapshot.ts';
 import { findTmuxEscape, type TmuxEscape } from './escaped-tmux.ts';
 import { runFacts, type LedgerView } from './ledger-view.ts';
 import type { Attribution, AttributionVia, RunFacts } from './types.ts';
+import { RUN_ID_SOURCE } from '../ledger/ids.ts';
 
 /** The run's own cgroup is `corral-<runid>`; a job's cgroup is the job id below it. */
-const CGROUP_RUN = /\/corral-(\d{8}-\d{6}-[0-9a-f]{4})(?:\/([^/]+))?/;
+const CGROUP_RUN = new RegExp(`/corral-(${RUN_ID_SOURCE})(?:/([^/]+))?`);
 
 export interface DirectAttribution {
   runId: string;
