@@ -21,7 +21,11 @@ export interface KeeperEvents {
  * so and collects its exit, so that no sentinel is left as a zombie for init after corral has gone.
  */
 export class SentinelKeeper {
-  /** the live sentinel's pid, shared by reference with every teardown's exclude list */
+  /**
+   * the live sentinel's pid, and those of retired ones until they exit, shared by reference with every
+   * teardown's exclude list: a sentinel is the supervisor's unmarked child, which a whole-run scope
+   * would otherwise take as an adopted orphan
+   */
   readonly pids: number[] = [];
   private sentinel!: Sentinel;
   private file!: ScopeFile;
@@ -134,11 +138,15 @@ export class SentinelKeeper {
     }
     this.file = file;
     this.sentinel = s;
-    this.pids.splice(0, this.pids.length, s.identity.pid);
+    this.refreshPids();
     void s.exited.then(({ code, signal }) => {
       if (this.closing || this.sentinel !== s) return;
       this.replace(`sentinel ${s.identity.pid} ended (${signal ?? `exit ${code}`})`);
     });
+  }
+
+  private refreshPids(): void {
+    this.pids.splice(0, this.pids.length, this.sentinel.identity.pid, ...this.retired.map((r) => r.identity.pid));
   }
 
   private replace(why: string): void {
@@ -154,7 +162,11 @@ export class SentinelKeeper {
     old.markClean();
     oldFile.close();
     this.retired.push(old);
-    void old.exited.then(() => this.retired.splice(this.retired.indexOf(old), 1));
+    this.refreshPids();
+    void old.exited.then(() => {
+      this.retired.splice(this.retired.indexOf(old), 1);
+      this.refreshPids();
+    });
     this.events.replaced(old.identity, this.sentinel.identity, why);
   }
 }

@@ -62,8 +62,9 @@ describe("the sentinel's own copy of the scope", () => {
       for (let i = 0; i < 400; i++) keeper.updateRegistry([{ pid: 10_000 + i, starttime: 1, jobId: 'unit-run.main' }], i ? [{ pid: 10_000 + i - 1, starttime: 1 }] : []);
       assert.ok(replaced.length >= 1, 'the keeper started a fresh sentinel');
       assert.match(replaced[0]![2], /compacted/);
-      assert.deepEqual(keeper.pids, [keeper.identity.pid], 'teardowns exclude the live sentinel, and only it');
       await waitFor(() => !pidHeld(first), 'the retired sentinel to exit and be collected');
+      await waitFor(() => keeper.pids.length === 1, 'the retired sentinels to leave the exclude list');
+      assert.deepEqual(keeper.pids, [keeper.identity.pid], 'teardowns exclude the live sentinel, and only it once the others exited');
       // What the new sentinel holds: the snapshot, as its teardown would read it.
       const text = readFileSync(`/proc/${keeper.identity.pid}/fd/3`, 'utf8');
       assert.ok(text.length <= 4096 + 200, `a snapshot and what came after it, not the history (${text.length} bytes)`);
