@@ -4,6 +4,13 @@ import type { PoolSlot } from './pool-spec.ts';
 const EXPECTED = 'GPU indexes such as 0,1 or 0-3 or 0-1,4';
 /** far above any machine; catches typos such as 0-30000 before they become 30000 slots */
 const MAX_GPU_INDEX = 1023;
+/**
+ * The most tasks a pool runs at once. Each is a process tree with pipes, a log file and a supervision
+ * entry; 4096 is far above any GPU machine's useful concurrency and well below pid and file limits
+ * (pid_max is 32768 on many machines), and it keeps a typo (--jobs 9007199254740991) from building
+ * slot tables until V8 runs out of memory.
+ */
+export const MAX_SLOTS = 4096;
 
 /**
  * Parses `0,1`, `0-3`, `0-1,4` (spaces allowed) into distinct GPU indexes in the order written.
@@ -42,6 +49,11 @@ export function parseGpuEntries(entries: (string | number)[]): number[] {
  * before any GPU gets a second one. With no GPUs, `jobs` CPU-only slots.
  */
 export function buildSlots(gpus: number[], perGpu: number, jobs: number): PoolSlot[] {
+  const count = gpus.length ? gpus.length * perGpu : jobs;
+  if (count > MAX_SLOTS) {
+    const found = gpus.length ? `${gpus.length} GPUs x ${perGpu} per GPU = ${count}` : String(jobs);
+    throw new UsageError(`expected at most ${MAX_SLOTS} tasks at once, found ${found}`, 'every slot is a running task with its own processes, pipes and log; no machine runs more usefully');
+  }
   const slots: PoolSlot[] = [];
   if (gpus.length === 0) {
     for (let i = 0; i < jobs; i++) slots.push({ index: i, gpu: null });

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from './errors.ts';
-import { buildSlots, parseGpuList } from './gpu-list.ts';
-import { buildItems, findDuplicateItem, readItemsFile } from './items.ts';
+import { MAX_SLOTS, buildSlots, parseGpuList } from './gpu-list.ts';
+import { buildItems, findDuplicateItem, readItemsFile, refuseNul } from './items.ts';
 import {
   DEFAULT_BACKOFF_MS,
   DEFAULT_GRACE_MS,
@@ -76,8 +76,9 @@ export function buildCliPool(opts: PoolCliOptions, argv: string[]): PoolSpec {
   if (opts.jobs !== undefined && opts.gpus !== undefined) throw new UsageError('--jobs: expected either --gpus (GPU pool) or --jobs (CPU-only pool), found both');
   if (opts.jobs === undefined && opts.gpus === undefined) throw new UsageError('expected --gpus (e.g. 0-3) or --jobs N, found neither');
   const gpus = readFlag('--gpus', opts.gpus, (v) => parseGpuList(String(v))) ?? [];
-  const perGpu = readFlag('--per-gpu', opts.perGpu, (v) => parseCount(v, 1)) ?? 1;
-  const jobs = readFlag('--jobs', opts.jobs, (v) => parseCount(v, 1)) ?? 0;
+  const perGpu = readFlag('--per-gpu', opts.perGpu, (v) => parseCount(v, 1, MAX_SLOTS)) ?? 1;
+  const jobs = readFlag('--jobs', opts.jobs, (v) => parseCount(v, 1, MAX_SLOTS)) ?? 0;
+  const slots = readFlag(gpus.length ? '--per-gpu' : '--jobs', 0, () => buildSlots(gpus, perGpu, jobs))!;
   const graceMs = readFlag('--grace', opts.grace, (v) => parseDurationValue(v, true)) ?? DEFAULT_GRACE_MS;
   const backoffMs = readFlag('--backoff', opts.backoff, (v) => parseDurationValue(v, true)) ?? DEFAULT_BACKOFF_MS;
   const backoffMaxMs = readFlag('--backoff-max', opts.backoffMax, (v) => parseDurationValue(v, true)) ?? null;
@@ -87,11 +88,12 @@ export function buildCliPool(opts: PoolCliOptions, argv: string[]): PoolSpec {
   const run = buildCommand(command);
   if (inline && opts.items !== undefined) throw new UsageError('expected items after ::: or from --items, found both');
   if (!inline && opts.items === undefined) throw new UsageError('expected items after ::: or --items FILE, found neither');
-  const items = inline ? buildItems(inline) : readFlag('--items', opts.items, (v) => readItemsFile(resolve(cwd, String(v))))!;
+  const items = inline ? buildItems(inline) : readFlag('--items', opts.items, (v) => readItemsFile(v === '-' ? '-' : resolve(cwd, String(v))))!;
   if (items.length === 0) throw new UsageError(`expected at least one item, found none ${inline ? 'after :::' : `in ${opts.items}`}`);
   const dup = findDuplicateItem(items);
   if (dup) throw new UsageError(`${inline ? 'the ::: list' : '--items'}: ${dup.message}`, 'resume tells items apart by value');
   for (const tpl of run.kind === 'shell' ? [run.script] : run.argv) {
+    readFlag('the command', 0, () => refuseNul('the command', tpl));
     const bad = checkTemplate(tpl, items, gpus.length > 0, run.kind === 'shell');
     if (bad) throw new UsageError(`the command: ${bad.message}`, bad.hint);
   }
@@ -102,7 +104,7 @@ export function buildCliPool(opts: PoolCliOptions, argv: string[]): PoolSpec {
     cwd,
     gpus,
     perGpu,
-    slots: buildSlots(gpus, perGpu, jobs),
+    slots,
     halt: readFlag('--halt', opts.halt, (v) => parseHalt(String(v))) ?? { mode: 'never' },
     preflight: readFlag('--preflight', opts.preflight, (v) => parsePreflight(String(v))) ?? DEFAULT_PREFLIGHT,
     minFreeMemBytes: readFlag('--min-free-mem', opts.minFreeMem, parseMemSize) ?? null,

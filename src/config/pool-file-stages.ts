@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_BACKOFF_MS, DEFAULT_STAGE_NAME, DEFAULT_STOP_SIGNAL, type PoolItem, type PoolStage, type StageCommand } from './pool-spec.ts';
 import { parseCount, parseDurationValue, parseEnvName, parseSignalValue, parseStageName } from './pool-values.ts';
 import { findStageProblem, sortStages } from './stage-order.ts';
+import { refuseNul } from './items.ts';
 import { checkTemplate } from './template.ts';
 import type { YamlValue } from './yaml-reader.ts';
 
@@ -94,6 +95,7 @@ export function readStages(value: YamlValue, items: PoolItem[], hasGpu: boolean,
   for (const r of read) {
     for (const tpl of r.templates) {
       const text = tpl.string();
+      tpl.attempt(() => refuseNul('a command', text));
       const bad = checkTemplate(text, items, hasGpu, r.stage.run.kind === 'shell');
       if (bad) tpl.fail(bad.message, bad.hint, tpl.offsetOf(bad.text));
     }
@@ -104,6 +106,7 @@ export function readStages(value: YamlValue, items: PoolItem[], hasGpu: boolean,
 /** A directory key (`cwd`): relative to the pool file's directory, and it must exist now. */
 export function readDirectory(value: YamlValue, baseDir: string): string {
   const dir = resolve(baseDir, value.string('a directory path'));
+  value.attempt(() => refuseNul('a directory path', dir));
   const st = statSync(dir, { throwIfNoEntry: false });
   if (!st?.isDirectory()) value.expect(`an existing directory (${dir} is ${st ? 'not a directory' : 'missing'})`);
   return dir;
@@ -115,6 +118,7 @@ export function readEnv(value: YamlValue): Record<string, string> {
   for (const [name, v] of value.pairs('a mapping of environment variables')) {
     v.attempt(() => parseEnvName(name));
     env[name] = v.isNull() ? '' : v.string('a string value');
+    v.attempt(() => refuseNul(`the value of ${name}`, env[name]!));
   }
   return env;
 }

@@ -40,10 +40,10 @@
  * Any mistake is a UsageError naming file:line:col, the key path (`stages[1].timeout`), what was expected
  * and what was found, with "did you mean" for a misspelt key; nothing has started when it is thrown.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from './errors.ts';
-import { buildSlots, parseGpuEntries, parseGpuList } from './gpu-list.ts';
+import { MAX_SLOTS, buildSlots, parseGpuEntries, parseGpuList } from './gpu-list.ts';
 import { buildItems, findDuplicateItem, readItemsFile, type ItemSource, type ItemsFormat } from './items.ts';
 import { readDirectory, readEnv, readStages } from './pool-file-stages.ts';
 import { DEFAULT_GRACE_MS, DEFAULT_PREFLIGHT, type PoolItem, type PoolSlot, type PoolSpec } from './pool-spec.ts';
@@ -63,15 +63,15 @@ function readSlots(root: YamlValue, keys: Keys): { gpus: number[]; perGpu: numbe
   if (jobsValue && perGpuValue) perGpuValue.fail('expected either gpus with per_gpu, or jobs (a CPU-only pool), found per_gpu beside jobs');
   if (jobsValue && gpusValue) jobsValue.fail('expected either gpus (with per_gpu), or jobs for a CPU-only pool, found both gpus and jobs');
   if (jobsValue) {
-    const jobs = jobsValue.parse('a count', (v) => parseCount(v, 1));
+    const jobs = jobsValue.parse('a count', (v) => parseCount(v, 1, MAX_SLOTS));
     return { gpus: [], perGpu: 1, slots: buildSlots([], 1, jobs) };
   }
   if (!gpusValue) return root.missing('gpus', 'GPU indexes such as 0-3 (or jobs: N for a CPU-only pool)');
   const gpus = gpusValue.isList()
     ? gpusValue.attempt(() => parseGpuEntries(gpusValue.list('GPU indexes').map((g) => g.string('a GPU index'))))
     : gpusValue.parse('GPU indexes such as 0,1 or 0-3', (v) => parseGpuList(String(v)));
-  const perGpu = perGpuValue ? perGpuValue.parse('a count', (v) => parseCount(v, 1)) : 1;
-  return { gpus, perGpu, slots: buildSlots(gpus, perGpu, 0) };
+  const perGpu = perGpuValue ? perGpuValue.parse('a count', (v) => parseCount(v, 1, MAX_SLOTS)) : 1;
+  return { gpus, perGpu, slots: (perGpuValue ?? gpusValue).attempt(() => buildSlots(gpus, perGpu, 0)) };
 }
 
 function readInlineItem(value: YamlValue): ItemSource {
@@ -87,7 +87,7 @@ function readItems(value: YamlValue, baseDir: string): PoolItem[] {
   if (value.isList()) {
     const list = value.list(ITEMS_EXPECTED);
     if (list.length === 0) value.fail('expected at least one item, found an empty list', 'list items, or read them with items: {file: PATH}');
-    const items = buildItems(list.map(readInlineItem));
+    const items = value.attempt(() => buildItems(list.map(readInlineItem)));
     const dup = findDuplicateItem(items);
     if (dup) list[dup.item.index]!.fail(dup.message, 'resume tells items apart by value');
     return items;
@@ -137,8 +137,13 @@ export function loadPoolFile(path: string): PoolSpec {
   const abs = resolve(path);
   let text: string;
   try {
+    // a device (/dev/zero) or a FIFO would never end: a pool file is a regular file of sensible size
+    const st = statSync(abs);
+    if (!st.isFile() && !st.isDirectory()) throw new UsageError(`cannot read pool file ${path}: expected a regular file, found a special file (a device, FIFO or socket)`);
+    if (st.size > 16 << 20) throw new UsageError(`cannot read pool file ${path}: expected at most 16 MiB, found ${st.size} bytes`, 'read items from a file: items: {file: PATH}');
     text = readFileSync(abs, 'utf8');
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(err));
     throw new UsageError(`cannot read pool file ${path}: ${why}`);

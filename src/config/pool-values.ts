@@ -13,11 +13,16 @@ function quoteFound(value: string | number): string {
   return typeof value === 'number' ? String(value) : `'${value}'`;
 }
 
-/** An integer of at least `min`, from a YAML number or a flag's text. */
-export function parseCount(value: string | number, min: number): number {
+/**
+ * An integer of at least `min` (and at most `max`), from a YAML number or a flag's text. Other commands'
+ * counts (history --limit) use it too: `parseCount(flags.limit, 1, 1_000_000)`.
+ */
+export function parseCount(value: string | number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = typeof value === 'number' ? value : /^\s*-?\d+\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new UsageError(`expected a whole number of at least ${min}, found ${quoteFound(value)}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    if (!Number.isSafeInteger(n) && Number.isInteger(n)) throw new UsageError(`expected a whole number of at most ${max}, found ${quoteFound(value)}`);
+    const range = n > max && Number.isSafeInteger(n) ? `of at most ${max}` : `of at least ${min}`;
+    throw new UsageError(`expected a whole number ${range}, found ${quoteFound(value)}`);
   }
   return n;
 }
