@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { UsageError } from '../config/errors.ts';
 import { corralHome } from '../ledger/location.ts';
 import type { ProcInfo } from '../proc/snapshot.ts';
+import { readStat } from '../proc/stat.ts';
 
 /**
  * Processes that are legitimately re-parented to init (or a user manager): terminal multiplexers,
@@ -31,6 +32,49 @@ export const DEFAULT_ALLOW_NAMES = [
   'containerd-shim', 'dockerd', 'nvidia-persistenced', 'tini', 'dumb-init', 'supervisord', 'polkitd', 'udisksd',
   'snapd', 'mosh-server', 'gnome-keyring-d', 'pulseaudio', 'pipewire', 'wireplumber', 'at-spi-bus-laun',
 ];
+
+/**
+ * The built-in names only count for the real program: a name is one word a user can give any process
+ * (`exec -a sshd`, a copy named sshd). Its executable must be a root-owned file, writable by nobody
+ * else, in a system directory, whose name is the one listed (comm is cut to 15 characters, so
+ * dbus-broker-lau stands for dbus-broker-launch). System daemons must also run as root or a system
+ * account (uid below 1000): a user's own copy of the real sshd binary is that user's stray.
+ */
+const SYSTEM_DIRS = ['/usr/bin/', '/usr/sbin/', '/bin/', '/sbin/', '/usr/lib/', '/usr/libexec/', '/lib/', '/usr/local/bin/', '/usr/local/sbin/'];
+export const SYSTEM_DAEMONS = [
+  'sshd', 'cron', 'crond', 'atd', 'anacron', 'rsyslogd', 'syslog-ng', 'agetty', 'containerd', 'containerd-shim', 'dockerd',
+  'nvidia-persistenced', 'polkitd', 'udisksd', 'snapd', 'dbus-broker-lau',
+];
+const SYSTEM_UID_LIMIT = 1000;
+
+/** What the kernel says a process executes: the path, and the file's owner and mode. */
+export interface ExeFacts {
+  path: string;
+  uid: number;
+  mode: number;
+}
+
+/** The executable of a live process, if it is still the process the snapshot saw (same starttime). */
+export function readExeFacts(p: Pick<ProcInfo, 'pid' | 'starttime'>): ExeFacts | undefined {
+  try {
+    const path = readlinkSync(`/proc/${p.pid}/exe`).replace(/ \(deleted\)$/, '');
+    // stat through the link reaches the very file executed, even if renamed, deleted or in another mount namespace
+    const st = statSync(`/proc/${p.pid}/exe`);
+    if (readStat(p.pid)?.starttime !== p.starttime) return undefined;
+    return { path, uid: st.uid, mode: st.mode };
+  } catch {
+    return undefined; // another user's process without root, a kernel thread, or gone
+  }
+}
+
+/** Whether a process matched by a built-in name runs the real, root-installed program of that name. */
+export function isGenuineDaemon(p: ProcInfo, name: string, exe: ExeFacts | undefined): boolean {
+  if (!exe || exe.uid !== 0 || (exe.mode & 0o022) !== 0) return false;
+  if (!SYSTEM_DIRS.some((d) => exe.path.startsWith(d))) return false;
+  const stem = name.replace(/: server$/, '').toLowerCase();
+  if (!basename(exe.path).toLowerCase().startsWith(stem)) return false;
+  return !SYSTEM_DAEMONS.includes(name) || p.uid < SYSTEM_UID_LIMIT;
+}
 
 export function defaultAllowList(): AllowList {
   return { names: [...DEFAULT_ALLOW_NAMES], commands: [], cgroups: ['*.service'], users: [], initSession: true, bootGraceMs: 300_000 };
@@ -92,12 +136,18 @@ export interface AllowContext {
   /** starttime (ticks) before which a session leader counts as a boot-time daemon */
   bootDaemonTicks: number;
   userOf: (uid: number) => string;
+  /** the executable of a process (default: read from /proc, checked against its starttime) */
+  exeOf?: (p: ProcInfo) => ExeFacts | undefined;
 }
 
 /** The allow-list entry a process matches, as a short label, or undefined. */
 export function matchAllowList(p: ProcInfo, list: AllowList, ctx: AllowContext): string | undefined {
   const argv0 = basename(p.cmdline[0] ?? '');
-  for (const n of list.names) if (p.comm === n || argv0 === n) return `name ${n}`;
+  for (const n of list.names) {
+    if (p.comm !== n && argv0 !== n) continue;
+    // names the user's own file adds are trusted as written; the built-in ones must be the real program
+    if (!DEFAULT_ALLOW_NAMES.includes(n) || isGenuineDaemon(p, n, (ctx.exeOf ?? readExeFacts)(p))) return `name ${n}`;
+  }
   const leaf = p.cgroup ? p.cgroup.slice(p.cgroup.lastIndexOf('/') + 1) : '';
   if (leaf) for (const g of list.cgroups) if (globMatch(g, leaf)) return `cgroup ${leaf}`;
   if (list.commands.length) {

@@ -1,14 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { UsageError } from '../../src/config/errors.ts';
 import type { ProcInfo } from '../../src/proc/snapshot.ts';
-import { DEFAULT_ALLOW_NAMES, loadAllowList, matchAllowList } from '../../src/strays/allow-list.ts';
+import { readProc } from '../../src/proc/snapshot.ts';
+import { DEFAULT_ALLOW_NAMES, defaultAllowList, loadAllowList, matchAllowList, type ExeFacts } from '../../src/strays/allow-list.ts';
+import { EMPTY_LEDGER } from '../../src/strays/ledger-view.ts';
+import { scanStrays } from '../../src/strays/scan.ts';
+import { Tracker, findByToken, waitFor } from '../helpers/procs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'corral-allow-'));
-const ctx = { initSid: 1, bootDaemonTicks: 30_000, userOf: (uid: number) => (uid === 0 ? 'root' : 'alice') };
+/** the real program for each built-in name, as the kernel would report it */
+const genuine = (p: ProcInfo): ExeFacts => ({ path: `/usr/bin/${p.comm.replace(/: server$/, '')}`, uid: 0, mode: 0o100755 });
+const ctx = { initSid: 1, bootDaemonTicks: 30_000, userOf: (uid: number) => (uid === 0 ? 'root' : 'alice'), exeOf: genuine };
 const proc = (p: Partial<ProcInfo>): ProcInfo => ({
   pid: 700, comm: 'python3', state: 'S', ppid: 1, pgid: 700, sid: 700, ttyNr: 0, cpuTicks: 0, threads: 1, starttime: 900_000, rssPages: 1,
   uid: 1000, cmdline: ['python3', 'serve.py'], kernelThread: false, cgroup: '/user.slice/session-1.scope', ...p,
@@ -53,4 +60,70 @@ test('a bad file is a usage error that names the file and the key', () => {
   bad('names: x\n', /'names' must be a list of strings/);
   bad('commands: ["("]\n', /invalid regular expression/);
   bad('- a\n- b\n', /expected a mapping/);
+});
+
+/* Issue 9 item 6: a built-in name counts only for the real, root-installed program (and, for system daemons, a system account). */
+test('a built-in name with the wrong executable, a user-writable one, or a user running a system daemon is not allow-listed', () => {
+  const list = defaultAllowList();
+  const as = (exe: ExeFacts | undefined) => ({ ...ctx, exeOf: () => exe });
+  const sshd = proc({ comm: 'sshd', uid: 0 });
+  assert.equal(matchAllowList(sshd, list, as({ path: '/usr/sbin/sshd', uid: 0, mode: 0o100755 })), 'name sshd');
+  assert.equal(matchAllowList(sshd, list, as({ path: '/usr/bin/sleep', uid: 0, mode: 0o100755 })), undefined, 'exec -a sshd sleep');
+  assert.equal(matchAllowList(sshd, list, as({ path: '/tmp/x/sshd', uid: 0, mode: 0o100755 })), undefined, 'a copy outside the system directories');
+  assert.equal(matchAllowList(sshd, list, as({ path: '/usr/sbin/sshd', uid: 1000, mode: 0o100755 })), undefined, 'a file a user owns');
+  assert.equal(matchAllowList(sshd, list, as({ path: '/usr/sbin/sshd', uid: 0, mode: 0o100777 })), undefined, 'a file anyone may rewrite');
+  assert.equal(matchAllowList(sshd, list, as(undefined)), undefined, 'an unreadable executable proves nothing');
+  assert.equal(matchAllowList({ ...sshd, uid: 1000 }, list, as({ path: '/usr/sbin/sshd', uid: 0, mode: 0o100755 })), undefined, "a user's own sshd daemon");
+  const agent = proc({ comm: 'ssh-agent', uid: 1000 });
+  assert.equal(matchAllowList(agent, list, as({ path: '/usr/bin/ssh-agent', uid: 0, mode: 0o102755 })), 'name ssh-agent', "a user's real ssh-agent");
+  const broker = proc({ comm: 'dbus-broker-lau', uid: 0 });
+  assert.equal(matchAllowList(broker, list, as({ path: '/usr/bin/dbus-broker-launch', uid: 0, mode: 0o100755 })), 'name dbus-broker-lau', 'comm is cut to 15 characters');
+});
+
+const t = new Tracker();
+const tmp = mkdtempSync(join(tmpdir(), 'corral-allow-exe-'));
+after(async () => {
+  spawnSync('tmux', ['-S', join(tmp, 'sock'), 'kill-server']);
+  await waitFor(() => t.alive().length === 0, 'the tmux server to end', 5000).catch(() => {});
+  assert.deepEqual(await t.cleanup(), []);
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Starts a command orphaned (its shell exits at once), carrying a token; returns its pid once it runs `comm`. */
+async function orphan(script: string, comm: string): Promise<number> {
+  const token = t.token('allow');
+  spawnSync('bash', ['-c', `(${script}) >/dev/null 2>&1 &`], { env: { ...process.env, CORRAL_TEST_TOKEN: token } });
+  const found = await waitFor(() => findByToken(token).find((p) => readProc(p.pid)?.comm === comm), `a process named ${comm}`);
+  return found.pid;
+}
+
+async function judge(pid: number) {
+  const scan = await scanStrays({ ledger: EMPTY_LEDGER, gpu: { devices: [], processes: [], probes: [] }, allowList: defaultAllowList() });
+  return { allow: scan.allowListed.get(pid), stray: scan.strays.find((s) => s.pid === pid) };
+}
+
+test('a real process renamed sshd (exec -a, or a copied binary named sshd) is a stray, not allow-listed', async () => {
+  const renamed = await orphan('exec -a sshd sleep 1000', 'sleep');
+  assert.equal(readProc(renamed)?.cmdline[0], 'sshd');
+  copyFileSync('/usr/bin/sleep', join(tmp, 'sshd'));
+  spawnSync('chmod', ['755', join(tmp, 'sshd')]);
+  const copy = await orphan(`exec ${join(tmp, 'sshd')} 1001`, 'sshd');
+  const ids = [renamed, copy].map((pid) => ({ pid, starttime: readProc(pid)!.starttime }));
+  for (const pid of [renamed, copy]) {
+    const { allow, stray } = await judge(pid);
+    assert.equal(allow, undefined, `pid ${pid} is not allow-listed`);
+    assert.ok(stray?.reasons.some((r) => r.reason === 'orphan'), `pid ${pid} is reported as an orphan`);
+  }
+  // the test's own sleeps, by the identity it learned: ending them is the test's work, not a leak
+  for (const id of ids) if (readProc(id.pid)?.starttime === id.starttime) process.kill(id.pid, 'SIGKILL');
+  await waitFor(() => [renamed, copy].every((pid) => !readProc(pid) || readProc(pid)!.state === 'Z'), 'the sleeps to end');
+});
+
+test('the real /usr/bin/tmux server on a private socket is still allow-listed', async () => {
+  const token = t.token('tmux');
+  spawnSync('tmux', ['-S', join(tmp, 'sock'), 'new-session', '-d', 'sleep 1002'], { env: { ...process.env, CORRAL_TEST_TOKEN: token } });
+  const server = await waitFor(() => findByToken(token).find((p) => readProc(p.pid)?.comm === 'tmux: server'), 'the tmux server');
+  const { allow, stray } = await judge(server.pid);
+  assert.equal(allow, 'name tmux: server');
+  assert.equal(stray, undefined);
 });

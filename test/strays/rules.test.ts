@@ -39,7 +39,7 @@ function context(procs: ProcInfo[], view: LedgerView = EMPTY_LEDGER, gpu: [numbe
   snap.set(1, proc({ pid: 1, ppid: 0, sid: 1, comm: 'systemd', uid: 0, starttime: 1 }));
   return {
     snap, attributor: new Attributor(snap, view), allow: defaultAllowList(), gpuByPid: new Map(gpu), cpuDelta, sampleMs: cpuDelta ? 1000 : undefined,
-    allowCtx: { initSid: 1, bootDaemonTicks: 30_000, userOf: (uid) => (uid === 0 ? 'root' : 'alice') }, wchanOf: () => 'nfs_wait_on_request',
+    allowCtx: { initSid: 1, bootDaemonTicks: 30_000, userOf: (uid) => (uid === 0 ? 'root' : 'alice'), exeOf: () => ({ path: '/usr/bin/tmux', uid: 0, mode: 0o100755 }) }, wchanOf: () => 'nfs_wait_on_request',
   };
 }
 
