@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
+import { refuseNonUtf8Args } from '../config/argv-bytes.ts';
 import { UsageError } from '../config/errors.ts';
 import { buildCliPool, type PoolCliOptions } from '../config/pool-cli.ts';
 import { loadPoolFile } from '../config/pool-file.ts';
@@ -71,6 +72,7 @@ once); the run is then 'interrupted' and --resume picks it up. Exit status: 0 wh
 
 /** The pool to run, from a file, the command line, or the run being resumed; every check happens here. */
 export async function resolvePool(args: string[], flags: PoolFlags): Promise<{ spec: PoolSpec; resume?: ResumeFrom }> {
+  refuseNonUtf8Args(process.argv.slice(2));
   const given = SPEC_FLAGS.filter((k) => flags[k] !== undefined);
   let spec: PoolSpec | undefined;
   if (args.length === 1 && flags.gpus === undefined && flags.jobs === undefined) {

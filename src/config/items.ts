@@ -187,5 +187,10 @@ function readStream(fd: number, label: string, stream: boolean, deadlineMs: numb
     }
     Atomics.wait(PAUSE, 0, 0, 20);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  try {
+    // a byte that is not UTF-8 would reach the task as U+FFFD: refuse it rather than run on another name
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new UsageError(`expected UTF-8 text in ${label}, found bytes that are not UTF-8`, 'convert the file (iconv -t UTF-8), or list the items some other way');
+  }
 }
