@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RUN_ID_SOURCE } from '../ledger/ids.ts';
 import { parseCgroupV2 } from '../proc/snapshot.ts';
 
 /** Where the cgroup2 hierarchy is mounted, parsed from /proc/self/mountinfo. */
@@ -114,6 +115,37 @@ export function removeCgroup(dir: string): boolean {
   }
   for (const e of entries) if (e.isDirectory()) removeCgroup(join(dir, e.name));
   return safeRmdir(dir);
+}
+
+const RUN_CGROUP = new RegExp(`^corral-(${RUN_ID_SOURCE})$`);
+
+/**
+ * Removes the empty run cgroups that crashed runs left beside a new run's own (`parent` is the cgroup
+ * corral creates runs in). Only directories named corral-<runid>, only when cgroup.events says
+ * `populated 0`, only when `isLive(runId)` says the run is over; rmdir only (deepest first), never a
+ * kill, so a cgroup that gains a process meanwhile just stays (rmdir fails with EBUSY). At most `limit`
+ * directories are looked at, so a run's start stays quick whatever was left behind. Returns the removed.
+ */
+export function sweepStaleRunCgroups(parent: string, isLive: (runId: string) => boolean, limit = 64): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names.filter((n) => RUN_CGROUP.test(n)).slice(0, limit)) {
+    const dir = join(parent, name);
+    let events: string;
+    try {
+      events = readFileSync(join(dir, 'cgroup.events'), 'latin1');
+    } catch {
+      continue;
+    }
+    if (!/^populated 0$/m.test(events) || isLive(name.slice('corral-'.length))) continue;
+    if (removeCgroup(dir)) removed.push(dir);
+  }
+  return removed;
 }
 
 /** The shell line that moves the shell into a cgroup and then execs the job: nothing of the job runs outside it. */

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { cgroupPids, createJobCgroup, findCgroup2Mount, isPopulated, killCgroup, removeCgroup, setUpRunCgroup } from '../../src/os/cgroup.ts';
+import { cgroupPids, createJobCgroup, findCgroup2Mount, isPopulated, killCgroup, removeCgroup, setUpRunCgroup, sweepStaleRunCgroups } from '../../src/os/cgroup.ts';
 import { newRunId } from '../../src/ledger/ids.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
 import { skipOrFail } from '../helpers/skip.ts';
@@ -48,4 +48,37 @@ test('a real job cgroup holds a process, is killed at once with cgroup.kill, and
   }
   await waitFor(() => removeCgroup(c.runDir), 'the cgroup to be removable');
   assert.equal(existsSync(c.runDir), false);
+});
+
+/* Issue 9 item 12: empty run cgroups left by crashed runs are removed (rmdir only), live and populated ones stay. */
+test('sweepStaleRunCgroups removes only empty corral-<runid> cgroups of runs that are over', async (ctx) => {
+  const c = setUpRunCgroup(newRunId(), {});
+  if (c.kind !== 'cgroup') return skipOrFail(ctx, `no writable cgroup2 here: ${c.reason}`);
+  // a private parent: the machine's real leftovers (other homes' runs) are not this test's to remove
+  const parent = c.runDir;
+  const { mkdirSync } = await import('node:fs');
+  const stale = join(parent, `corral-${newRunId()}`);
+  const staleOld = join(parent, 'corral-20200101-000000-a3f9');
+  const live = join(parent, `corral-${newRunId()}`);
+  const busy = join(parent, `corral-${newRunId()}`);
+  const other = join(parent, `corral-notarun-${process.pid}`);
+  for (const d of [stale, staleOld, live, busy, other]) mkdirSync(d);
+  createJobCgroup(stale, 'x.main');
+  const busyJob = createJobCgroup(busy, 'x.main');
+  const child = spawn('/bin/sh', ['-c', `echo $$ > ${join(busyJob, 'cgroup.procs')} && exec sleep 60`], { stdio: 'ignore' });
+  t.pid(child.pid);
+  await waitFor(() => cgroupPids(busy).includes(child.pid!), 'the child in the busy cgroup');
+  try {
+    const liveId = live.slice(live.lastIndexOf('corral-') + 7);
+    const removed = sweepStaleRunCgroups(parent, (id) => id === liveId);
+    assert.deepEqual(removed.sort(), [stale, staleOld].sort());
+    for (const d of [stale, staleOld]) assert.equal(existsSync(d), false, d);
+    for (const d of [live, busy, other]) assert.ok(existsSync(d), `${d} stays`);
+    assert.ok(isPopulated(busy), 'the populated one was not touched, its process not killed');
+    assert.equal(sweepStaleRunCgroups(parent, () => false, 0).length, 0, 'the limit bounds the work');
+  } finally {
+    child.kill('SIGKILL');
+    await waitFor(() => !isPopulated(busy), 'the busy cgroup to empty');
+    removeCgroup(c.runDir);
+  }
 });
