@@ -1,13 +1,14 @@
 import { statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Db } from '../ledger/db.ts';
 import { openLedger } from '../ledger/db.ts';
 import { addEvent } from '../ledger/events.ts';
 import { newRunId } from '../ledger/ids.ts';
 import { ledgerPath, logsDir } from '../ledger/location.ts';
-import { insertRun, updateRun, type RunStatus } from '../ledger/runs.ts';
-import { removeCgroup, setUpRunCgroup, type Containment } from '../os/cgroup.ts';
+import { getRun, insertRun, updateRun, type RunStatus } from '../ledger/runs.ts';
+import { runState } from '../ledger/run-state.ts';
+import { removeCgroup, setUpRunCgroup, sweepStaleRunCgroups, type Containment } from '../os/cgroup.ts';
 import { setChildSubreaper } from '../os/ffi.ts';
 import { readStat } from '../proc/stat.ts';
 import { currentBootId, ticksNow } from '../proc/clock.ts';
@@ -55,6 +56,8 @@ export class RunSession {
       this.subreaper = false;
     }
     this.containment = setUpRunCgroup(this.id);
+    // empty cgroups that crashed runs of this ledger left beside ours: rmdir only, and only for runs that are over
+    if (this.containment.kind === 'cgroup') sweepStaleRunCgroups(dirname(this.containment.runDir), (id) => { const r = getRun(this.db, id); return !r || runState(r).status === 'running'; });
     this.sentinel = this.startSentinel(process.getuid?.() ?? null);
     updateRun(this.db, this.id, {
       sentinel_pid: this.sentinel.identity.pid, sentinel_starttime: this.sentinel.identity.starttime,
