@@ -20,7 +20,7 @@ describe("the sentinel's own log and exit (issue 16 item 2)", () => {
     const home = tempHome();
     // Python's Popen never collects a child it is not asked about: corral stays a zombie after SIGKILL.
     const holder = spawn('python3', ['-c', 'import subprocess,sys,time; p=subprocess.Popen(sys.argv[1:]); print(p.pid, flush=True); time.sleep(600)',
-      process.execPath, BIN, 'run', '--grace', '1s', '--', 'sh', '-c', 'sleep 300 & wait', token], { env: { ...process.env, CORRAL_HOME: home, CORRAL_TEST_TOKEN: token }, stdio: ['ignore', 'pipe', 'inherit'] });
+      process.execPath, BIN, 'run', '--grace', '1s', '--', 'sh', '-c', 'sleep 300 & wait', token], { env: { ...process.env, CORRAL_HOME: home, CORRAL_TEST_TOKEN: token }, stdio: ['ignore', 'pipe', 'ignore'] });
     t.pid(holder.pid);
     let failed = true;
     let corralPid = 0;
