@@ -23,7 +23,7 @@ test("corral's own helper processes (nvidia-smi during preflight) are never coll
   writeFileSync(join(dir, 'nvidia0'), '');
   const home = tempHome();
   const token = t.token('smi');
-  const res = await runCorral(['pool', '--gpus', '0', '--per-gpu', '1', '--preflight', 'warn', '--', 'sleep 0.3 #', ':::', 'a', 'b'], {
+  const res = await runCorral(['pool', '--gpus', '0', '--per-gpu', '1', '--preflight', 'warn', '--', 'sh', '-c', 'sleep 0.3', '{}', ':::', 'a', 'b'], {
     home,
     env: { PATH: `${dir}:${process.env.PATH}`, CORRAL_GPU_DEV_DIR: dir, CORRAL_GPU_PROBES: 'nvidia-smi', CORRAL_POLL_MS: '50', CORRAL_TEST_TOKEN: token },
   });
