@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../ledger/db.ts';
 import { addEvent } from '../ledger/events.ts';
@@ -52,6 +53,15 @@ function configOf(run: RunRow): { graceMs: number; stopSignal: NodeJS.Signals } 
   }
 }
 
+function mayStop(pid: number): boolean {
+  const uid = process.getuid?.() ?? 0;
+  try {
+    return uid === 0 || statSync(`/proc/${pid}`).uid === uid;
+  } catch {
+    return true; // gone: the signal will say so
+  }
+}
+
 /** Polls the row (monotonic deadline) until it is no longer 'running' or `gone()` says nobody will end it. */
 async function waitEnded(db: Db, runId: string, ms: number, gone: () => boolean): Promise<RunRow | null> {
   const deadline = performance.now() + ms;
@@ -77,6 +87,8 @@ export async function stopRun(db: Db, run: RunRow, opts: StopOptions = {}): Prom
   const state = runState(run);
   if (state.supervisorAlive) {
     const supervisor = { pid: run.supervisor_pid!, starttime: run.supervisor_starttime! };
+    // another user's run: say so before writing a request into a ledger that is not ours to write
+    if (!mayStop(supervisor.pid)) return done('eperm', run);
     addEvent(db, run.id, null, STOP_REQUESTED, { graceMs: opts.graceMs ?? null, uid: process.getuid?.() ?? null, pid: process.pid });
     const sent = signalIdentity(supervisor, 'SIGTERM');
     if (sent === 'eperm') return done('eperm', run);
