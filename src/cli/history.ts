@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { formatDuration } from '../config/duration.ts';
 import { UsageError } from '../config/errors.ts';
-import { openLedger } from '../ledger/db.ts';
+import { openLedgerToRead } from '../ledger/db.ts';
 import { listRuns, RUN_STATUSES, type RunRow, type RunStatus } from '../ledger/runs.ts';
 import { runState, type RunState } from '../ledger/run-state.ts';
 import { ageMs } from '../proc/clock.ts';
@@ -35,7 +35,7 @@ Examples:
   corral history --json -n 100`)
     .action((flags: { json?: boolean; limit: string; status?: RunStatus }) => {
       if (!/^\d+$/.test(flags.limit)) throw new UsageError(`--limit must be a whole number, got '${flags.limit}'`);
-      const db = openLedger();
+      const db = openLedgerToRead();
       const limit = Number(flags.limit);
       // 'running' and 'lost' are judged now: a row recorded running may be lost
       const query = flags.status === 'running' || flags.status === 'lost' ? ['running', 'lost'] as RunStatus[] : flags.status;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../config/errors.ts';
-import { openLedger } from '../ledger/db.ts';
+import { openLedgerToRead } from '../ledger/db.ts';
 import { jobsOfRun, type JobRow } from '../ledger/jobs.ts';
 import { resolveRef } from '../ledger/refs.ts';
 import { getRun } from '../ledger/runs.ts';
@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option('-f, --follow', 'keep printing as the logs grow, until the run ends')
     .addHelpText('after', '\nExamples:\n  corral logs last\n  corral logs 20261123-111800-a3f9 --follow\n  corral logs 20261123-111800-a3f9.main\n  corral logs last.sample.3')
     .action(async (ref: string, flags: { follow?: boolean }) => {
-      const db = openLedger();
+      const db = openLedgerToRead();
       const { run, job } = resolveRef(db, ref);
       const jobs = (job ? [job] : jobsOfRun(db, run.id)).filter((j) => j.log_path);
       if (!jobs.length) throw new UsageError(`run ${run.id} kept no logs`, 'start runs with --log to keep their output: corral run --log -- CMD');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatDuration } from '../config/duration.ts';
-import { openLedger } from '../ledger/db.ts';
+import { openLedgerToRead } from '../ledger/db.ts';
 import { listRuns } from '../ledger/runs.ts';
 import { jobsOfRun } from '../ledger/jobs.ts';
 import { resolveRunRef } from '../ledger/refs.ts';
@@ -38,7 +38,7 @@ Examples:
   corral ps last
   corral ps --json | jq ".[].jobs[].processes"`)
     .action((ref: string | undefined, flags: { json?: boolean }) => {
-      const db = openLedger();
+      const db = openLedgerToRead();
       const only = ref === undefined ? undefined : resolveRunRef(db, ref);
       const snap = takeSnapshot({ cgroup: false });
       const now = Date.now();

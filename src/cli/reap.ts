@@ -5,7 +5,7 @@ import { UsageError } from '../config/errors.ts';
 import { parseSignal } from '../config/signals.ts';
 import { addStrayFilterOptions, parsePids, type StrayFilterFlags } from '../strays/filters.ts';
 import { prepareScan } from '../strays/query.ts';
-import { openLedger } from '../ledger/db.ts';
+import { openLedgerToRead } from '../ledger/db.ts';
 import { resolveRunFlag } from '../ledger/refs.ts';
 import { isAlive } from '../proc/identity.ts';
 import type { ReapPlan } from '../reap/plan.ts';
@@ -81,7 +81,7 @@ usage, an unknown or ambiguous reference, a live run without --force, or no --ye
       const pids = parsePids(args);
       const graceMs = parseDuration(flags.grace, '--grace');
       const signal = parseSignal(flags.signal);
-      flags.run = resolveRunFlag(openLedger(), flags.run);
+      flags.run = resolveRunFlag(openLedgerToRead(), flags.run);
       const query = prepareScan(flags);
       const f = query.filters;
       const strays = Boolean(flags.strays || f.users || f.gpus || f.olderThanMs !== undefined || f.reasons);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openLedger } from '../ledger/db.ts';
+import { openLedgerToRead } from '../ledger/db.ts';
 import { resolveRunFlag } from '../ledger/refs.ts';
 import { formatDuration } from '../config/duration.ts';
 import { formatBytes } from '../strays/gpu-view.ts';
@@ -73,7 +73,7 @@ Legitimate daemons (tmux, ssh-agent, systemd services, ...) are never orphans; e
 $CORRAL_HOME/strays-allow.yaml (names, commands, cgroups, users) or pass --allow-list FILE.`)
     .action(async (flags: ScanFlags & { json?: boolean }) => {
       // one reference grammar: an unknown or ambiguous --run is a usage error, not an empty scan
-      flags.run = resolveRunFlag(openLedger(), flags.run);
+      flags.run = resolveRunFlag(openLedgerToRead(), flags.run);
       const query = prepareScan(flags);
       const { scan, strays } = await runScan(query);
       if (flags.json) return printJson({ ...scanToJson(scan), strays });

@@ -1,7 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, constants, existsSync, fstatSync, openSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { MIGRATIONS } from './migrations.ts';
 import { ledgerPath } from './location.ts';
+import { checkOwnPath, secureHome } from './home-safety.ts';
+import { ledgerAccessError } from './ledger-errors.ts';
 
 // node:sqlite prints an ExperimentalWarning on some 22.x/24.x releases; corral's output is for people
 // and scripts, so that one warning is dropped and every other warning is kept.
@@ -15,13 +18,88 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 const { DatabaseSync } = await import('node:sqlite');
 export type Db = InstanceType<typeof DatabaseSync>;
 
-/** Opens (creating when needed) the ledger: WAL so readers never block the supervisor, and a busy timeout. */
-export function openLedger(path = ledgerPath()): Db {
-  mkdirSync(dirname(path), { recursive: true });
-  const db = new DatabaseSync(path, { timeout: 5000 });
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
-  migrate(db);
-  return db;
+export interface OpenOptions {
+  /** a ledger of this uid is accepted too (tests that read what corral, run as nobody, wrote) */
+  allowOwner?: number;
+}
+
+/**
+ * Opens (creating when needed) the ledger: WAL so readers never block the supervisor, and a busy timeout.
+ * The home is checked first (owner, write bits: see home-safety.ts) and made 0700; the file is created
+ * 0600 before SQLite opens it, since SQLite gives -wal and -shm the mode of the database file.
+ */
+export function openLedger(path = ledgerPath(), opts: OpenOptions = {}): Db {
+  try {
+    secureHome(dirname(path), { create: true, ledgerName: basename(path), allowOwner: opts.allowOwner });
+    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    try {
+      checkOwnPath(path, fstatSync(fd), opts.allowOwner);
+    } finally {
+      closeSync(fd);
+    }
+    const db = new DatabaseSync(path, { timeout: 5000 });
+    try {
+      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+      migrate(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return db;
+  } catch (e) {
+    throw ledgerAccessError(e, path, 'write');
+  }
+}
+
+/**
+ * For commands that only look (ps, history, strays, report, logs, reap's plan): never creates a ledger
+ * (a missing one is an empty in-memory ledger), and works on a read-only one: read-write when it can
+ * (reap records what it did), else read-only, else immutable (a read-only file system where SQLite
+ * cannot make the -shm file).
+ */
+export function openLedgerToRead(path = ledgerPath(), opts: OpenOptions = {}): Db {
+  let home: boolean;
+  try {
+    home = secureHome(dirname(path), { create: false, ledgerName: basename(path), allowOwner: opts.allowOwner });
+  } catch (e) {
+    throw ledgerAccessError(e, path, 'read');
+  }
+  if (!home || !existsSync(path)) {
+    const db = new DatabaseSync(':memory:');
+    migrate(db);
+    return db;
+  }
+  const tries: (() => Db)[] = [
+    () => new DatabaseSync(path, { timeout: 5000 }),
+    () => new DatabaseSync(path, { readOnly: true, timeout: 5000 }),
+    () => new DatabaseSync(new URL(`${pathToFileURL(path).href}?immutable=1`), { readOnly: true }),
+  ];
+  let last: unknown;
+  for (const open of tries) {
+    let db: Db | undefined;
+    try {
+      db = open();
+      db.exec('PRAGMA foreign_keys = ON');
+      const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+      if (version < MIGRATIONS.length) {
+        try {
+          migrate(db);
+        } catch (e) {
+          // read-only and older than this corral: what it has is still worth showing
+          if (open === tries[0]) throw e;
+        }
+      }
+      return db;
+    } catch (e) {
+      last = e;
+      try {
+        db?.close();
+      } catch {
+        /* already unusable */
+      }
+    }
+  }
+  throw ledgerAccessError(last, path, 'read');
 }
 
 export function migrate(db: Db): void {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../config/duration.ts';
 import { UsageError } from '../config/errors.ts';
-import { openLedger, type Db } from '../ledger/db.ts';
+import { openLedgerToRead, type Db } from '../ledger/db.ts';
 import { findRun } from '../ledger/runs.ts';
 import { loadAllowList, type AllowList } from './allow-list.ts';
 import { addStrayFilterOptions, applyStrayFilters, parseStrayFilters, type StrayFilterFlags, type StrayFilters } from './filters.ts';
@@ -33,7 +33,7 @@ export function prepareScan(flags: ScanFlags): ScanQuery {
   const sampleMs = flags.sample !== undefined ? parseDuration(flags.sample, '--sample') : undefined;
   if (sampleMs !== undefined && sampleMs > 600_000) throw new UsageError(`--sample ${flags.sample} is longer than 10m`, 'a few seconds tell an idle process from a busy one');
   const allowList = loadAllowList(flags.allowList);
-  const db = openLedger();
+  const db = openLedgerToRead();
   const filters = parseStrayFilters(flags, (ref) => findRun(db, ref)?.id);
   return { db, filters, sampleMs, allowList };
 }

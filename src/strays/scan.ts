@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GpuView } from '../gpu/types.ts';
-import { openLedger } from '../ledger/db.ts';
+import { openLedgerToRead } from '../ledger/db.ts';
 import { CLOCK_TICKS, bootTimeMs, pageSize, startedAtMs, uptimeMs } from '../proc/clock.ts';
 import { readlinkSync } from 'node:fs';
 import { takeSnapshot, type ProcInfo, type Snapshot } from '../proc/snapshot.ts';
@@ -65,7 +65,7 @@ export async function scanStrays(opts: ScanOptions = {}): Promise<StrayScan> {
   const snap = opts.snapshot ?? takeSnapshot();
   const gpu = opts.gpu ?? (await readGpuView());
   const gpuByPid = gpuUseByPid(gpu);
-  const ledger = opts.ledger ?? ledgerViewOf(openLedger());
+  const ledger = opts.ledger ?? ledgerViewOf(openLedgerToRead());
   const allow = opts.allowList ?? loadAllowList();
   const userOf = userResolver();
   const bootTicks = Math.floor((allow.bootGraceMs * CLOCK_TICKS) / 1000);

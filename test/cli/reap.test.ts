@@ -116,7 +116,7 @@ test('EPERM is reported with the owner and the sudo line, not crashed on', { ski
   t.pid(target.pid);
   await waitFor(() => readStat(target.pid!)?.state === 'S', 'the root-owned target');
   epermTarget = { pid: target.pid!, starttime: readStat(target.pid!)!.starttime };
-  const home = tempHome();
+  const home = tempHome(NOBODY);
   const res = await runCorral(['reap', String(target.pid), '--yes', '--grace', '300ms'], { uid: NOBODY, gid: NOBODY, home, env: { HOME: home } });
   assert.equal(res.code, 1, res.stdout + res.stderr);
   assert.doesNotMatch(res.stderr, /internal error/);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, chmodSync } from 'node:fs';
+import { mkdtempSync, chownSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,10 +8,14 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'corral.js');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 
-/** A fresh CORRAL_HOME, so each test has its own ledger. World-writable for tests that drop privileges. */
-export function tempHome(): string {
+/**
+ * A fresh CORRAL_HOME, so each test has its own ledger: 0700 and the test user's, as corral requires
+ * (it refuses a home another user owns or can write). A test that runs corral as another user (nobody)
+ * gives that uid as owner; the test itself then reads that ledger with openLedger(path, { allowOwner }).
+ */
+export function tempHome(owner?: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'corral-home-'));
-  chmodSync(dir, 0o777);
+  if (owner !== undefined) chownSync(dir, owner, owner);
   return dir;
 }
 

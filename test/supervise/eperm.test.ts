@@ -15,7 +15,7 @@ test('a job child that became root is reported with EPERM, its owner and the sud
   const helper = buildSetuidHelper();
   if (!helper) return skipOrFail(ctx, 'no C compiler to build the setuid helper');
   const t = new Tracker();
-  const home = tempHome();
+  const home = tempHome(NOBODY);
   const token = t.token('eperm');
   let failed = true;
   try {
@@ -33,7 +33,7 @@ test('a job child that became root is reported with EPERM, its owner and the sud
     assert.match(res.stderr, /no cgroup: cannot create .* not writable/, 'an unprivileged user falls back and says why');
     assert.match(res.stderr, new RegExp(`still alive: pid ${rootChild.pid} \\(root`));
     assert.match(res.stderr, /not permitted to signal it: sudo corral reap --job \S+ --yes/);
-    const db = openLedger(join(home, 'ledger.sqlite'));
+    const db = openLedger(join(home, 'ledger.sqlite'), { allowOwner: NOBODY });
     const att = db.prepare('SELECT leftovers FROM attempts').get() as { leftovers: string };
     db.close();
     const left = JSON.parse(att.leftovers) as { pid: number; why: string; user: string; fix: string }[];
@@ -73,7 +73,7 @@ test('in a delegated cgroup, cgroup.kill removes the root-owned child an unprivi
     return skipOrFail(ctx, 'no C compiler to build the setuid helper');
   }
   const t = new Tracker();
-  const home = tempHome();
+  const home = tempHome(NOBODY);
   const token = t.token('deleg');
   let failed = true;
   try {

@@ -37,7 +37,7 @@ test('a leader corral may not signal: the timeout ends the run within a bound, w
   const helper = helperOrSkip(ctx);
   if (!helper) return;
   const t = new Tracker();
-  const home = tempHome();
+  const home = tempHome(NOBODY);
   const token = t.token('epermleader');
   let failed = true;
   try {
@@ -56,7 +56,7 @@ test('a leader corral may not signal: the timeout ends the run within a bound, w
     assert.match(res.stderr, new RegExp(`still alive: pid ${leader.pid} \\(root, state \\w\\) sleep 300`));
     assert.match(res.stderr, /not permitted to signal it: sudo corral reap --job \S+ --yes/);
     assert.equal(res.stderr.match(/still alive: pid/g)?.length, 1, 'the leftover is reported once');
-    const db = openLedger(join(home, 'ledger.sqlite'));
+    const db = openLedger(join(home, 'ledger.sqlite'), { allowOwner: NOBODY });
     const att = db.prepare('SELECT stop_reason, leftovers FROM attempts').all() as { stop_reason: string; leftovers: string }[];
     db.close();
     assert.equal(att.length, 1);
@@ -75,7 +75,7 @@ test('a second SIGINT ends corral at once even while it waits on a leader it may
   const helper = helperOrSkip(ctx);
   if (!helper) return;
   const t = new Tracker();
-  const home = tempHome();
+  const home = tempHome(NOBODY);
   const token = t.token('epermint');
   let failed = true;
   try {
