@@ -4,7 +4,7 @@ import { commandOf } from '../strays/facts.ts';
 import { formatBytes } from '../strays/gpu-view.ts';
 import { prepareScan, runScan } from '../strays/query.ts';
 import type { StrayScan } from '../strays/scan.ts';
-import { paint, printJson, table } from './output.ts';
+import { paint, printJson, table, visibleDeep } from './output.ts';
 
 export interface GpuProcessRow {
   pid: number;
@@ -57,12 +57,12 @@ Examples:
         const why = scan.gpu.probes.map((p) => `${p.name}: ${p.ok ? 'ok' : (p.error ?? 'failed')}`).join('; ');
         process.stdout.write(`no GPU devices found (${why})\n`);
       } else {
-        const devs = scan.gpu.devices.map((d) => [String(d.index), d.name ?? '?', `${formatBytes(d.memUsedBytes)} / ${formatBytes(d.memTotalBytes)}`, d.uuid ?? '']);
+        const devs = visibleDeep(scan.gpu.devices).map((d) => [String(d.index), d.name ?? '?', `${formatBytes(d.memUsedBytes)} / ${formatBytes(d.memTotalBytes)}`, d.uuid ?? '']);
         process.stdout.write(table(devs, ['GPU', 'NAME', 'MEMORY USED / TOTAL', 'UUID']));
       }
       if (!rows.length) return void process.stdout.write('no processes use a GPU\n');
       process.stdout.write('\n');
-      const procs = rows.map((r) => [
+      const procs = visibleDeep(rows).map((r) => [
         r.device >= 0 ? String(r.device) : r.deviceMinor !== null ? `minor ${r.deviceMinor}` : '?', String(r.pid), r.user,
         r.usedBytes !== null ? formatBytes(r.usedBytes) : '?', r.kind, r.runId ? `${r.jobId ?? r.runId}${r.runLive === false ? ' (ended)' : ''}` : '',
         r.reasons.length ? paint(r.reasons.join(','), 'red') : '', r.command.length > 60 ? r.command.slice(0, 59) + '…' : r.command,

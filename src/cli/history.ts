@@ -6,7 +6,7 @@ import { listRuns, RUN_STATUSES, type RunRow, type RunStatus } from '../ledger/r
 import { runState, type RunState } from '../ledger/run-state.ts';
 import { ageMs } from '../proc/clock.ts';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.ts';
-import { paint, printJson, table, type Color } from './output.ts';
+import { paint, printJson, table, visible, type Color } from './output.ts';
 import { membersOfRun } from './run-members.ts';
 
 const STATUS_COLOR: Record<RunStatus, Color> = { running: 'blue', succeeded: 'green', failed: 'red', interrupted: 'yellow', stopped: 'cyan', lost: 'magenta' };
@@ -51,10 +51,10 @@ Examples:
       if (flags.json) return printJson(runs.map(toJson));
       if (!runs.length) return void process.stdout.write(flags.status ? `no ${flags.status} runs\n` : 'no runs yet: start one with corral run -- CMD\n');
       const rows = runs.map(({ row: r, state, strays }) => [
-        r.id, r.name ?? '', r.kind, new Date(r.started_at).toISOString().replace('T', ' ').slice(0, 19),
+        r.id, visible(r.name ?? ''), r.kind, new Date(r.started_at).toISOString().replace('T', ' ').slice(0, 19),
         r.ended_at ? formatDuration(r.ended_at - r.started_at) : state.lostUnrecorded ? '?' : formatDuration(r.start_ticks !== null ? ageMs(r.start_ticks) : Date.now() - r.started_at) + '…',
         paint(state.status + (strays !== null ? ` (${strays} stray${strays === 1 ? '' : 's'})` : ''), STATUS_COLOR[state.status] ?? 'gray'),
-        r.stop_reason ?? (state.lostUnrecorded ? 'supervisor-lost' : ''), r.exit_code === null ? '' : String(r.exit_code), commandOf(r).slice(0, 60),
+        r.stop_reason ?? (state.lostUnrecorded ? 'supervisor-lost' : ''), r.exit_code === null ? '' : String(r.exit_code), visible(commandOf(r).slice(0, 60)),
       ]);
       process.stdout.write(table(rows, ['RUN', 'NAME', 'KIND', 'STARTED (UTC)', 'TOOK', 'STATUS', 'REASON', 'EXIT', 'COMMAND']));
     });

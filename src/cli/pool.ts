@@ -86,14 +86,14 @@ export async function resolvePool(args: string[], flags: PoolFlags): Promise<{ s
     // a missing ledger means nothing ran yet; opening it would create one, and bad usage writes nothing
     if (!existsSync(ledgerPath())) throw new UsageError(`no earlier pool run to resume (no ledger at ${ledgerPath()})`, 'corral history lists past runs');
     const { openLedger } = await import('../ledger/db.ts');
-    const { findResumeRun } = await import('../jobs/pool-resume.ts');
+    const { findResumeRun, specFromLedger } = await import('../jobs/pool-resume.ts');
     const db = openLedger();
     try {
       resume = findResumeRun(db, flags.resume);
     } finally {
       db.close();
     }
-    spec ??= resume.spec;
+    spec ??= specFromLedger(resume);
   }
   return { spec: spec!, resume };
 }

@@ -7,7 +7,7 @@ import { resolveRunRef } from '../ledger/refs.ts';
 import { runState } from '../ledger/run-state.ts';
 import { ageMs, CLOCK_TICKS, pageSize } from '../proc/clock.ts';
 import { takeSnapshot, type ProcInfo } from '../proc/snapshot.ts';
-import { paint, printJson } from './output.ts';
+import { paint, printJson, visibleDeep } from './output.ts';
 import { membersOfRun } from './run-members.ts';
 
 interface PsProcess {
@@ -64,7 +64,7 @@ Examples:
       if (flags.json) return printJson(runs);
       if (only && !runs.length) return void process.stdout.write(`run ${only.id} is not running (${only.status}): see corral history\n`);
       if (!runs.length) return void process.stdout.write('no live runs\n');
-      for (const r of runs) {
+      for (const r of visibleDeep(runs)) {
         const health = r.supervisorAlive ? '' : r.sentinelAlive
           ? paint(' (supervisor gone; sentinel tearing down)', 'red')
           : paint(` LOST: supervisor and sentinel gone, ${r.strays} stray(s) left: corral stop ${r.id}`, 'red');

@@ -7,7 +7,7 @@ import { addScanOptions, prepareScan, runScan, type ScanFlags } from '../strays/
 import { scanToJson } from '../strays/scan.ts';
 import { EN } from '../strays/text-en.ts';
 import type { Stray } from '../strays/types.ts';
-import { paint, printJson, say, table } from './output.ts';
+import { paint, printJson, say, table, visibleDeep } from './output.ts';
 
 const SEVERITY_COLOR = { info: 'gray', warning: 'yellow', critical: 'red' } as const;
 
@@ -30,8 +30,9 @@ function groupZombies(strays: Stray[]): { rows: Stray[]; groups: Map<number, Str
   return { rows: strays.filter((s) => !(s.state === 'Z' && groups.has(s.ppid))), groups };
 }
 
-export function renderStrays(strays: Stray[]): string {
-  const { rows: shown, groups } = groupZombies(strays);
+export function renderStrays(raw: Stray[]): string {
+  // commands, users and paths are the users': shown with visible escapes, never interpreted by the terminal
+  const { rows: shown, groups } = groupZombies(visibleDeep(raw));
   const rows = shown.map((s) => [
     String(s.pid), s.user, s.state, formatDuration(s.runtimeMs), s.gpu.length ? (s.gpuBytes ? formatBytes(s.gpuBytes) : 'device') : '',
     paint(s.severity, SEVERITY_COLOR[s.severity]), s.reasons.map((r) => r.reason).join(','), runJob(s), cut(s.command) + (s.rewritten ? ' [renamed]' : ''),

@@ -35,6 +35,29 @@ function readConfig(run: RunRow): PoolRunConfig | null {
   }
 }
 
+/**
+ * The spec as a resume without the pool file runs it again. The ledger keeps only the names of a stage's
+ * env (values may be secrets), so the values come from the environment now, and a missing one is an
+ * error that says how to give it.
+ */
+export function specFromLedger(from: ResumeFrom, env = process.env): PoolSpec {
+  const missing = new Set<string>();
+  const stages = from.spec.stages.map((st) => {
+    const names = (st as unknown as { envNames?: string[] }).envNames ?? [];
+    const values: Record<string, string> = { ...(st.env ?? {}) };
+    for (const n of names) {
+      if (env[n] === undefined) missing.add(n);
+      else values[n] = env[n]!;
+    }
+    return { ...st, env: values };
+  });
+  if (missing.size) {
+    const list = [...missing].sort().join(', ');
+    throw new UsageError(`run ${from.run.id} set ${list} for its tasks; the ledger keeps no environment values`, `export ${list} before resuming, or give the pool file again: corral pool FILE --resume ${from.run.id}`);
+  }
+  return { ...from.spec, stages };
+}
+
 /** Resolves the run to resume; throws a UsageError (nothing started) when there is none to resume. */
 export function findResumeRun(db: Db, ref: string): ResumeFrom {
   const run = ref === 'last' ? lastPoolRun(db) : findRun(db, ref);

@@ -6,6 +6,8 @@ import { openLedger } from '../ledger/db.ts';
 import { addEvent } from '../ledger/events.ts';
 import { newRunId } from '../ledger/ids.ts';
 import { ledgerPath, logsDir } from '../ledger/location.ts';
+import { describeLedgerFault, ledgerAccessError } from '../ledger/ledger-errors.ts';
+import { patientDb, persistFinal, type LedgerFaults } from '../ledger/patient-db.ts';
 import { getRun, insertRun, updateRun, type RunStatus } from '../ledger/runs.ts';
 import { runState } from '../ledger/run-state.ts';
 import { removeCgroup, setUpRunCgroup, sweepStaleRunCgroups, type Containment } from '../os/cgroup.ts';
@@ -23,9 +25,29 @@ import type { JobContext, JobRunner } from './job-runner.ts';
  * run's cgroup, the supervisor as subreaper, the sentinel, the registry poller, and the final whole-run
  * teardown that catches whatever the jobs' own teardowns could not attribute.
  */
+/**
+ * The run's config as the ledger keeps it: an `env` map anywhere in it (the job's environment, a pool
+ * stage's env) becomes the sorted list of its names. Values are never stored: the ledger is a file on
+ * disk, and environments hold API keys and tokens.
+ */
+export function configForLedger(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(configForLedger);
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'env' && v && typeof v === 'object' && !Array.isArray(v)) out.envNames = Object.keys(v).sort();
+    else out[k] = configForLedger(v);
+  }
+  return out;
+}
+
 export class RunSession {
   readonly id: string;
+  /** writes that fail for good (a full disk, a lock past the patience) are skipped, never fatal */
   readonly db: Db;
+  private raw: Db;
+  private faults: LedgerFaults;
+  private faultSaid = false;
   readonly containment: Containment;
   readonly sentinel: SentinelKeeper;
   readonly poller: RegistryPoller;
@@ -42,13 +64,26 @@ export class RunSession {
     // A tick of margin: a job spawned this instant must not look older than its run.
     this.startTicks = ticksNow() - 2;
     this.id = newRunId();
-    this.db = openLedger();
-    insertRun(this.db, {
-      id: this.id, kind: opts.kind, name: opts.name ?? null, argv: JSON.stringify(opts.argv), cwd: process.cwd(),
-      uid: process.getuid?.() ?? null, user: userInfo().username, host: hostname(), supervisor_pid: process.pid,
-      supervisor_starttime: readStat(process.pid)?.starttime ?? null, config: JSON.stringify({ ...(opts.config as object), graceMs: opts.graceMs, stopSignal: opts.stopSignal }), started_at: Date.now(),
-      boot_id: currentBootId(), start_ticks: this.startTicks,
-    });
+    // Nothing has started yet: a ledger that cannot take the run's row is a one-line error (exit 2).
+    this.raw = openLedger();
+    try {
+      insertRun(this.raw, {
+        id: this.id, kind: opts.kind, name: opts.name ?? null, argv: JSON.stringify(opts.argv), cwd: process.cwd(),
+        uid: process.getuid?.() ?? null, user: userInfo().username, host: hostname(), supervisor_pid: process.pid,
+        supervisor_starttime: readStat(process.pid)?.starttime ?? null, config: JSON.stringify(configForLedger({ ...(opts.config as object), graceMs: opts.graceMs, stopSignal: opts.stopSignal })), started_at: Date.now(),
+        boot_id: currentBootId(), start_ticks: this.startTicks,
+      });
+    } catch (e) {
+      try {
+        this.raw.close();
+      } catch {
+        /* already unusable */
+      }
+      throw ledgerAccessError(e, ledgerPath(), 'write');
+    }
+    const patient = patientDb(this.raw, (e) => this.sayFault(e));
+    this.db = patient.db;
+    this.faults = patient.faults;
     try {
       setChildSubreaper();
       this.subreaper = true;
@@ -136,12 +171,41 @@ export class RunSession {
       signal: this.stopSignal, graceMs: this.graceMs, immediate, exclude: this.sentinel.pids, abort: this.abort.signal,
     });
     if (this.containment.kind === 'cgroup') removeCgroup(this.containment.runDir);
-    updateRun(this.db, this.id, { ended_at: Date.now(), end_ticks: ticksNow(), status, stop_reason: stopReason, exit_code: exitCode });
-    addEvent(this.db, this.id, null, 'run-end', { status, stopReason, exitCode, swept: result.members.length, leftovers: result.leftovers });
+    // The result is kept and retried (a lock, a full disk) until it is written or the patience is spent;
+    // either way corral returns the job's status, and says when the ledger could not take it.
+    const endedAt = Date.now();
+    const endTicks = ticksNow();
+    const failed = await persistFinal(() => {
+      this.raw.exec('BEGIN IMMEDIATE');
+      try {
+        updateRun(this.raw, this.id, { ended_at: endedAt, end_ticks: endTicks, status, stop_reason: stopReason, exit_code: exitCode });
+        addEvent(this.raw, this.id, null, 'run-end', { status, stopReason, exitCode, swept: result.members.length, leftovers: result.leftovers });
+        this.raw.exec('COMMIT');
+      } catch (e) {
+        if (this.raw.isTransaction) this.raw.exec('ROLLBACK');
+        throw e;
+      }
+    });
+    if (failed) {
+      process.stderr.write(`corral: the ledger ${ledgerPath()} could not be updated (${describeLedgerFault(failed) ?? String(failed)}): run ${this.id} ended ${status}, exit status ${exitCode}, but the ledger still says it is running\n`);
+    } else if (this.faults.count) {
+      process.stderr.write(`corral: ${this.faults.count} ledger update(s) of run ${this.id} were lost; its final status (${status}, exit status ${exitCode}) is recorded\n`);
+    }
     // Collected before corral exits: a sentinel that outlived corral would be a zombie until init took it.
     await this.sentinel.close();
-    this.db.close();
+    try {
+      this.raw.close();
+    } catch {
+      /* a full disk may refuse the last checkpoint: the WAL keeps what was written */
+    }
     return result;
+  }
+
+  /** The first ledger write that could not be made, in one line (later ones are counted at the end). */
+  private sayFault(e: unknown): void {
+    if (this.faultSaid) return;
+    this.faultSaid = true;
+    process.stderr.write(`corral: cannot update the ledger ${ledgerPath()} (${describeLedgerFault(e) ?? String(e)}); the job goes on, and its exit status is still corral's\n`);
   }
 
   logPath(jobName: string): string {

@@ -1,5 +1,5 @@
 import { formatDuration } from '../config/duration.ts';
-import { paint, table } from '../cli/output.ts';
+import { paint, table, visibleDeep } from '../cli/output.ts';
 import { formatBytes } from '../strays/gpu-view.ts';
 import type { DeviceMemory, ReapResult } from './execute.ts';
 import type { PlanEntry, ReapPlan } from './plan.ts';
@@ -14,7 +14,8 @@ function why(e: PlanEntry): string {
 }
 
 /** The plan a person confirms: what will be signalled (with each target's subtree), and what is left alone and why. */
-export function renderPlan(plan: ReapPlan): string {
+export function renderPlan(raw: ReapPlan): string {
+  const plan = visibleDeep(raw); // commands and users are shown, never interpreted by the terminal
   const out: string[] = [];
   const n = plan.targets.length;
   const sub = plan.targets.filter((t) => t.selectedBy === 'subtree').length;
@@ -47,7 +48,8 @@ function gpuLines(before: DeviceMemory[], after: DeviceMemory[]): string[] {
 }
 
 /** The outcome: what was killed, what remains and why (with the command that deals with it), GPU memory before and after. */
-export function renderResult(res: ReapResult): string {
+export function renderResult(raw: ReapResult): string {
+  const res = visibleDeep(raw);
   const out: string[] = [];
   out.push(paint(`reaped ${res.killed.length} process(es) in ${formatDuration(res.ms)}${res.escalated ? ' (some needed SIGKILL)' : ''}`, 'green'));
   for (const k of res.killed) out.push(`  killed ${k.pid} ${k.user} ${cut(k.command)}`);

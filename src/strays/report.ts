@@ -1,3 +1,4 @@
+import { visibleLines } from '../cli/output.ts';
 import { formatDuration } from '../config/duration.ts';
 import { likelyCauses } from './causes.ts';
 import { reapCommand, reapTargetOf, verifyCommands } from './commands.ts';
@@ -133,5 +134,6 @@ export function renderReport(scan: StrayScan, strays: Stray[], t: StrayText, opt
     out.push(`## ${t.r.allHeading}`, '', t.r.allIntro, '', '```sh', reapCommand(pids, uids, currentUid, '--dry-run'), reapCommand(pids, uids, currentUid, '--yes'), '```', '');
   }
   out.push('---', '', t.r.footer(opts.version), '');
-  return out.join('\n');
+  // command lines, names and paths are the users': no control or bidi character reaches a terminal or viewer
+  return visibleLines(out.join('\n'));
 }

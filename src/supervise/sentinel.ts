@@ -32,9 +32,9 @@ export interface Sentinel {
 }
 
 export function startSentinel(runId: string, logDir: string, scopeFd: number): Sentinel {
-  mkdirSync(logDir, { recursive: true });
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
   // Opened once, here: the sentinel keeps writing to it after the home is removed (as an unlinked file).
-  const log = openSync(join(logDir, `${runId}.sentinel.log`), 'a');
+  const log = openSync(join(logDir, `${runId}.sentinel.log`), 'a', 0o600);
   let child: ChildProcess;
   try {
     child = spawn('/bin/sh', ['-c', SCRIPT, process.execPath, BIN, runId], {

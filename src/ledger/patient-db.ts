@@ -1,0 +1,110 @@
+import type { Db } from './db.ts';
+import { SQLITE, sqliteCode } from './ledger-errors.ts';
+
+/**
+ * The supervisor's ledger connection. A job's exit status must never be lost to the ledger: a lock held
+ * longer than the busy timeout, a full disk, an I/O error. A write is retried with a bounded backoff
+ * (a lock for up to the patience, a full disk or I/O error for a few seconds); one that still fails is
+ * recorded as a fault and skipped, so the job goes on and corral still returns the job's status.
+ * Reads, and statements inside a transaction (whose caller rolls back), fail as they always did.
+ */
+
+/** How long a locked ledger is waited for, in all: CORRAL_LEDGER_PATIENCE_MS, default 30 s. */
+export function ledgerPatienceMs(): number {
+  const v = Number(process.env.CORRAL_LEDGER_PATIENCE_MS);
+  return Number.isFinite(v) && v >= 0 ? v : 30_000;
+}
+
+const SPACE_PATIENCE_MS = 2_000;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function sleepSync(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+export interface LedgerFaults {
+  count: number;
+  first: unknown;
+}
+
+function retryable(e: unknown): 'busy' | 'space' | null {
+  const c = sqliteCode(e);
+  if (c === SQLITE.BUSY || c === SQLITE.LOCKED) return 'busy';
+  if (c === SQLITE.FULL || c === SQLITE.IOERR) return 'space';
+  return null;
+}
+
+export function patientDb(db: Db, onFault: (e: unknown) => void): { db: Db; faults: LedgerFaults } {
+  const faults: LedgerFaults = { count: 0, first: null };
+  const fault = (e: unknown) => {
+    if (faults.count++ === 0) faults.first = e;
+    onFault(e);
+  };
+  const attempt = <T>(fn: () => T, write: boolean, skipped: T): T => {
+    const started = performance.now();
+    let delay = 50;
+    for (;;) {
+      try {
+        return fn();
+      } catch (e) {
+        const kind = retryable(e);
+        const inTxn = db.isOpen && db.isTransaction;
+        const patience = kind === 'busy' ? ledgerPatienceMs() : SPACE_PATIENCE_MS;
+        if (kind && !inTxn && write && performance.now() - started + delay < patience) {
+          sleepSync(delay);
+          delay = Math.min(delay * 2, 1000);
+          continue;
+        }
+        if (!write || inTxn || !db.isOpen) throw e;
+        fault(e);
+        return skipped;
+      }
+    }
+  };
+  const wrapStatement = (stmt: ReturnType<Db['prepare']>) =>
+    new Proxy(stmt, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop, target) as unknown;
+        if (typeof v !== 'function') return v;
+        if (prop === 'run') return (...args: unknown[]) => attempt(() => (v as (...a: unknown[]) => unknown).apply(target, args), true, { changes: 0, lastInsertRowid: 0 });
+        return (v as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+  const proxy = new Proxy(db, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (typeof v !== 'function') return v;
+      if (prop === 'prepare') return (sql: string) => wrapStatement(target.prepare(sql));
+      if (prop === 'exec') {
+        return (sql: string) => {
+          // transaction control fails as before: the caller's catch rolls back
+          if (/^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i.test(sql)) return target.exec(sql);
+          return attempt(() => target.exec(sql), true, undefined);
+        };
+      }
+      return (v as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+  return { db: proxy, faults };
+}
+
+/**
+ * The run's final record: retried with a backoff that never blocks the event loop, up to the patience.
+ * Returns null once written, or the last error when the ledger could not take it.
+ */
+export async function persistFinal(write: () => void, patienceMs = ledgerPatienceMs()): Promise<unknown> {
+  const started = performance.now();
+  let delay = 100;
+  for (;;) {
+    try {
+      write();
+      return null;
+    } catch (e) {
+      const kind = retryable(e);
+      const limit = kind === 'busy' ? patienceMs : SPACE_PATIENCE_MS;
+      if (!kind || performance.now() - started + delay >= limit) return e;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2000);
+    }
+  }
+}
