@@ -38,6 +38,7 @@ function explainOpenError(path: string, e: unknown, force: boolean): never {
   }
   if (code === 'ENOENT') throw new UnsafePathError(path, 'its directory does not exist', 'create the directory first, or write elsewhere');
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new UnsafePathError(path, `not permitted (${code})`, 'write to a directory you can write');
+  if (code === 'ENXIO') throw new UnsafePathError(path, 'it is not a regular file (a FIFO or socket)', 'write to a new file of your own');
   if (code === 'EISDIR') throw new UnsafePathError(path, 'it is a directory', 'give a file name');
   throw e;
 }
