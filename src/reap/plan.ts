@@ -11,7 +11,7 @@ import { applyStrayFilters, type StrayFilters } from '../strays/filters.ts';
 import { knownBytes } from '../strays/rules.ts';
 import type { StrayScan } from '../strays/scan.ts';
 import type { GpuUse, StrayReason } from '../strays/types.ts';
-import { refuse, isRoot, takenByRootDefault, type Refusal, type SafetyContext } from './safety.ts';
+import { refuse, isRoot, takenByDefault, type Refusal, type SafetyContext } from './safety.ts';
 import { identityScope, jobScopes, resolveJob, resolveRun, runScopes } from './scopes.ts';
 
 export interface ReapSelectors {
@@ -104,8 +104,8 @@ export function buildPlan(sel: ReapSelectors, scan: StrayScan, db: Db, currentUi
 
   if (sel.strays) {
     let list = applyStrayFilters(scan.strays, { ...sel.filters, pids: sel.pids.length ? sel.pids : undefined });
-    if (isRoot(currentUid) && !sel.filters.reasons) {
-      const taken = list.filter(takenByRootDefault);
+    if (!sel.filters.reasons) {
+      const taken = list.filter((s) => takenByDefault(s, isRoot(currentUid), sel.pids.includes(s.pid)));
       plan.notTaken = list.length - taken.length;
       list = taken;
     }

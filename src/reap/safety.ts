@@ -52,3 +52,13 @@ export function refuse(p: ProcInfo, how: 'pid' | 'run' | 'job' | 'stray' | 'subt
 export function takenByRootDefault(s: Stray): boolean {
   return Boolean(s.attribution.runId) || s.reasons.some((r) => r.reason === 'gpu-holder' || r.reason === 'idle-gpu-holder');
 }
+
+/**
+ * What `--strays` without --reason takes. An escaped-tmux stray is a candidate found by timeline evidence
+ * only (a window you opened yourself in the run's directory matches too): it is taken only when named by
+ * pid or asked for with --reason escaped-tmux. As root, the root default applies on top.
+ */
+export function takenByDefault(s: Stray, root: boolean, namedByPid: boolean): boolean {
+  if (!namedByPid && s.reasons.every((r) => r.reason === 'escaped-tmux')) return false;
+  return !root || takenByRootDefault(s);
+}

@@ -74,5 +74,15 @@ test('a window a job opened in the user\'s tmux is listed as an escaped-tmux can
   assert.match(en.stdout, new RegExp(`PID ${escaped.pid}[\\s\\S]*escaped through tmux[\\s\\S]*tmux new-window`));
   const zh = await runCorral(['report', '--lang', 'zh'], { home });
   assert.match(zh.stdout, new RegExp(`${escaped.pid}[\\s\\S]*经 tmux 逃逸`));
+
+  // A candidate is reaped only when asked for (--reason escaped-tmux, or its pid). Dry runs: nothing is signalled.
+  const planned = async (args: string[]) => {
+    const r = await runCorral(['reap', '--dry-run', '--json', ...args], { home, env: { CORRAL_TEST_TOKEN: '' } });
+    assert.equal(r.code, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { plan: { targets: { pid: number }[] } }).plan.targets.map((x) => x.pid);
+  };
+  assert.ok(!(await planned(['--strays'])).includes(escaped.pid), 'reap --strays alone leaves the candidate');
+  assert.ok((await planned(['--strays', '--reason', 'escaped-tmux'])).includes(escaped.pid), 'asked for by reason');
+  assert.ok((await planned([String(escaped.pid)])).includes(escaped.pid), 'named by pid');
   assert.ok(existsSync(sock));
 });
