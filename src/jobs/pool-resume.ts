@@ -2,6 +2,8 @@ import { UsageError } from '../config/errors.ts';
 import type { PoolSpec } from '../config/pool-spec.ts';
 import type { Db } from '../ledger/db.ts';
 import { jobsOfRun } from '../ledger/jobs.ts';
+import { resolveRunRef } from '../ledger/refs.ts';
+import { runState } from '../ledger/run-state.ts';
 import { findRun, type RunRow } from '../ledger/runs.ts';
 import { taskKey } from './pool-plan.ts';
 
@@ -60,10 +62,11 @@ export function specFromLedger(from: ResumeFrom, env = process.env): PoolSpec {
 
 /** Resolves the run to resume; throws a UsageError (nothing started) when there is none to resume. */
 export function findResumeRun(db: Db, ref: string): ResumeFrom {
-  const run = ref === 'last' ? lastPoolRun(db) : findRun(db, ref);
+  const run = ref === 'last' ? lastPoolRun(db) : resolveRunRef(db, ref);
   if (!run) throw new UsageError(ref === 'last' ? 'no earlier pool run to resume' : `no run '${ref}' in the ledger`, 'corral history lists past runs');
   if (run.kind !== 'pool') throw new UsageError(`run ${run.id} is a '${run.kind}' run, not a pool`, 'resume a run started by corral pool');
-  if (run.status === 'running') throw new UsageError(`run ${run.id} is still running (supervisor pid ${run.supervisor_pid})`, 'stop it first, or wait until it ends');
+  // the true status: a row left 'running' by a supervisor that died (lost) can be resumed
+  if (runState(run).status === 'running') throw new UsageError(`run ${run.id} is still running (supervisor pid ${run.supervisor_pid})`, `stop it first (corral stop ${run.id}), or wait until it ends`);
   const config = readConfig(run);
   if (!config) throw new UsageError(`run ${run.id} has no pool configuration in the ledger`);
   return { run, spec: config.pool, done: succeededTasks(db, run) };

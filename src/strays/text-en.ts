@@ -4,7 +4,7 @@ import type { StrayText } from './text.ts';
 const STATES: Record<string, string> = {
   R: 'running', S: 'sleeping', D: 'uninterruptible sleep', T: 'stopped', t: 'stopped by a debugger', Z: 'zombie', X: 'dead', I: 'idle', W: 'paging', P: 'parked',
 };
-const STATUSES: Record<string, string> = { running: 'running', succeeded: 'succeeded', failed: 'failed', interrupted: 'interrupted', lost: 'lost' };
+const STATUSES: Record<string, string> = { running: 'running', succeeded: 'succeeded', failed: 'failed', interrupted: 'interrupted', stopped: 'stopped', lost: 'lost' };
 const STOPS: Record<string, string> = {
   exited: 'exited', timeout: 'timeout', 'max-runtime': 'max runtime reached', signal: 'signal', 'main-ended': 'main job ended',
   'supervisor-lost': 'supervisor lost', 'spawn-failed': 'could not start', halted: 'halted', 'internal-error': 'internal error',

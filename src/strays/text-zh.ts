@@ -4,7 +4,7 @@ import type { StrayText } from './text.ts';
 const STATES: Record<string, string> = {
   R: '运行中', S: '睡眠', D: '不可中断睡眠', T: '已停止', t: '被调试器停止', Z: '僵尸', X: '已死亡', I: '空闲', W: '换页中', P: '已驻留',
 };
-const STATUSES: Record<string, string> = { running: '运行中', succeeded: '成功', failed: '失败', interrupted: '被中断', lost: '已丢失' };
+const STATUSES: Record<string, string> = { running: '运行中', succeeded: '成功', failed: '失败', interrupted: '被中断', stopped: '已停止', lost: '已丢失' };
 const STOPS: Record<string, string> = {
   exited: '正常退出', timeout: '超时', 'max-runtime': '达到最长运行时间', signal: '收到信号', 'main-ended': '主作业已结束',
   'supervisor-lost': '监督进程丢失', 'spawn-failed': '无法启动', halted: '已中止', 'internal-error': '内部错误',
