@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../config/errors.ts';
 import { openLedgerToRead } from '../ledger/db.ts';
 import { jobsOfRun, type JobRow } from '../ledger/jobs.ts';
 import { resolveRef } from '../ledger/refs.ts';
 import { getRun } from '../ledger/runs.ts';
+import { pumpLog, type LogCursor } from './log-stream.ts';
 
 export function register(program: Command): void {
   program
@@ -19,27 +19,23 @@ export function register(program: Command): void {
       const { run, job } = resolveRef(db, ref);
       const jobs = (job ? [job] : jobsOfRun(db, run.id)).filter((j) => j.log_path);
       if (!jobs.length) throw new UsageError(`run ${run.id} kept no logs`, 'start runs with --log to keep their output: corral run --log -- CMD');
-      const offsets = new Map<string, number>();
+      const cursors = new Map<string, LogCursor>();
       const many = jobs.length > 1;
-      const pump = (j: JobRow) => {
-        const path = j.log_path!;
-        if (!existsSync(path)) return;
-        const from = offsets.get(path) ?? 0;
-        const size = statSync(path).size;
-        if (size <= from) return;
-        const buf = Buffer.alloc(size - from);
-        const fd = openSync(path, 'r');
-        readSync(fd, buf, 0, buf.length, from);
-        closeSync(fd);
-        offsets.set(path, size);
-        const text = buf.toString('utf8');
-        process.stdout.write(many ? text.replace(/^(?=.)/gm, `[${j.name}] `) : text);
+      // One job's new bytes after another; false once stdout was closed (`corral logs X | head`).
+      const pumpAll = async (list: JobRow[]) => {
+        for (const j of list) {
+          const path = j.log_path!;
+          if (!cursors.has(path)) cursors.set(path, { ino: 0, offset: 0, lineStart: true });
+          if (!(await pumpLog(path, cursors.get(path)!, many ? `[${j.name}] ` : null))) return false;
+        }
+        return true;
       };
-      for (const j of jobs) pump(j);
+      const logged = () => jobsOfRun(db, run.id).filter((x) => x.log_path);
+      if (!(await pumpAll(jobs))) return;
       while (flags.follow && getRun(db, run.id)?.status === 'running') {
         await sleep(250);
-        for (const j of jobsOfRun(db, run.id).filter((x) => x.log_path)) pump(j);
+        if (!(await pumpAll(logged()))) return;
       }
-      if (flags.follow) for (const j of jobsOfRun(db, run.id).filter((x) => x.log_path)) pump(j);
+      if (flags.follow) await pumpAll(logged());
     });
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../config/errors.ts';
+import { guardStdStreams } from '../jobs/std-streams.ts';
 import { paint } from './output.ts';
 
 /** Exit statuses follow timeout(1): 2 bad usage, 125 corral itself failed. */
@@ -49,6 +50,9 @@ Ledger and logs: $CORRAL_HOME, else $XDG_STATE_HOME/corral, else ~/.local/state/
 
 /** The only error boundary: every command's failure ends here, and only here does corral exit. */
 export async function main(argv: string[]): Promise<void> {
+  // A closed stdout/stderr (`| head -1`, a closed terminal) ends corral's output, never corral itself:
+  // the job is still supervised, and its exit status and ledger record stay true.
+  guardStdStreams();
   const program = buildProgram();
   const name = argv.find((a) => !a.startsWith('-'));
   const wanted = name && COMMANDS[name] ? [name] : Object.keys(COMMANDS);

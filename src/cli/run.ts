@@ -5,6 +5,8 @@ import { UsageError } from '../config/errors.ts';
 import { parseSignal } from '../config/signals.ts';
 import { parseGpuList } from '../config/gpu-list.ts';
 import type { RestartMode } from '../supervise/restart-policy.ts';
+import { parseSize, MIN_LOG_MAX } from '../config/size.ts';
+import { checkLogPath } from './log-path.ts';
 import { say } from './output.ts';
 
 interface RunFlags {
@@ -22,6 +24,7 @@ interface RunFlags {
   sidecarRestartDelay: string;
   sidecarMaxRuntime?: string;
   log?: boolean | string;
+  logMax?: string;
   quiet?: boolean;
 }
 
@@ -46,6 +49,7 @@ export function register(program: Command): void {
     .option('--sidecar-restart-delay <dur>', 'wait between sidecar attempts', '1s')
     .option('--sidecar-max-runtime <dur>', 'end each sidecar after this long in all')
     .option('--log [file]', "capture stdout and stderr to FILE (default: the run's log, see corral logs) while still showing them")
+    .option('--log-max <size>', 'cap of each log file, like 100M, 512K or 1G (default 100M); past it the log rotates to FILE.1, keeping the newest output')
     .option('-q, --quiet', "no corral messages on stderr, only the job's own output")
     .passThroughOptions()
     .addHelpText('after', `
@@ -108,7 +112,7 @@ export function buildRunOptions(command: string[], f: RunFlags) {
   const restartSet = f.restart !== 'no';
   const maxRestarts = f.maxRestarts !== undefined ? positiveInt(f.maxRestarts, '--max-restarts') : restartSet ? Infinity : 0;
   const main = {
-    argv: command, env, gpus, graceMs, stopSignal,
+    argv: command, env, gpus, graceMs, stopSignal, logMaxBytes: parseSize(f.logMax ?? '100M', '--log-max', MIN_LOG_MAX),
     timeoutMs: f.timeout !== undefined ? parseDuration(f.timeout, '--timeout') : undefined,
     maxRuntimeMs: f.maxRuntime !== undefined ? parseDuration(f.maxRuntime, '--max-runtime') : undefined,
     restart: { mode: f.restart, delayMs: parseDuration(f.restartDelay, '--restart-delay'), maxRestarts },
@@ -118,10 +122,14 @@ export function buildRunOptions(command: string[], f: RunFlags) {
   const sidecars = f.sidecar.map((cmd, i) => {
     if (!cmd.trim()) throw new UsageError(`--sidecar ${i + 1} is empty`, "give it a command: --sidecar 'bash background.sh'");
     return {
-      name: `sidecar${i + 1}`, argv: ['/bin/sh', '-c', cmd], env, gpus, graceMs, stopSignal, maxRuntimeMs: sideMax,
+      name: `sidecar${i + 1}`, argv: ['/bin/sh', '-c', cmd], env, gpus, graceMs, stopSignal, maxRuntimeMs: sideMax, logMaxBytes: main.logMaxBytes,
       restart: { mode: f.sidecarRestart, delayMs: sideDelay, maxRestarts: f.sidecarRestart === 'no' ? 0 : Infinity },
     };
   });
+  const log = typeof f.log === 'string' ? resolve(f.log) : f.log;
+  if (f.logMax !== undefined && !log) throw new UsageError('--log-max applies only to a log', 'add --log: corral run --log --log-max 1G -- CMD');
   if (main.timeoutMs === 0) throw new UsageError('--timeout must be more than 0', `for example --timeout ${formatDuration(60_000)}`);
-  return { name: f.name, main, sidecars, graceMs, stopSignal, log: typeof f.log === 'string' ? resolve(f.log) : f.log, argv: process.argv.slice(2) };
+  // An unwritable --log FILE is bad usage, found before the job starts, not a crash after it did (last check).
+  if (typeof log === 'string') checkLogPath(log);
+  return { name: f.name, main, sidecars, graceMs, stopSignal, log, argv: process.argv.slice(2) };
 }

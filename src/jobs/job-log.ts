@@ -1,40 +1,89 @@
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { LogFile } from './log-file.ts';
+import { isOpen, writeWithBackpressure } from './std-streams.ts';
 
 export interface JobLog {
   pipe(child: ChildProcess): void;
   close(): Promise<void>;
+  readonly file: LogFile;
 }
 
-/** Captures a job's stdout and stderr into one file (appending across attempts), echoing them when asked. */
-export function attachLog(path: string, attempt: number, echo: boolean): JobLog {
-  mkdirSync(dirname(path), { recursive: true });
-  const file = createWriteStream(path, { flags: 'a' });
-  if (attempt > 1) file.write(`--- corral: attempt ${attempt} ---\n`);
-  let open = 0;
-  let done: () => void = () => {};
-  const finished = new Promise<void>((r) => (done = r));
-  return {
-    pipe(child) {
-      for (const [stream, out] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
-        if (!stream) continue;
-        open++;
-        stream.on('data', (chunk: Buffer) => {
-          file.write(chunk);
-          if (echo) out.write(chunk);
-        });
-        // A daemon that kept the pipe can hold it open after the leader exits; teardown ends it.
-        stream.on('close', () => {
-          if (--open === 0) done();
-        });
+export interface LogOptions {
+  path: string;
+  attempt: number;
+  echo: boolean;
+  capBytes: number;
+  /** a ledger event: log-rotated (the cap was first reached), log-truncated (at the end: what was given up), log-cut */
+  record: (kind: string, data: Record<string, unknown>) => void;
+  /** one line the user must see (the log was cut) */
+  notify: (line: string) => void;
+}
+
+/** After the job's leader is gone, how long the pipes may stay silent before the log is closed anyway. */
+const IDLE_CLOSE_MS = 1000;
+/** ...and the most it waits in all: a process that escaped teardown (EPERM) may keep writing for ever. */
+const MAX_CLOSE_MS = 10_000;
+
+/**
+ * Captures a job's stdout and stderr into one capped, rotated file (appending across attempts), echoing
+ * them to corral's own stdout/stderr when asked. Every chunk is written to the file, then echoed, before
+ * the next one is read from the job's pipe: when the disk or the reader of corral's output is slow, the
+ * pipe fills and the job blocks in write(2), as it would writing to a slow terminal. corral's memory
+ * stays at one chunk per stream whatever the job writes. An echo target that closes (EPIPE, a closed
+ * terminal) only ends the echo; a log file that fails (ENOSPC) is cut, and the pipes are still drained.
+ */
+export async function attachLog(o: LogOptions): Promise<JobLog> {
+  const { attempt, echo } = o;
+  const file = new LogFile(o.path, o.capBytes, {
+    rotated: (i) => {
+      if (i.rotations === 1) o.record('log-rotated', { file: i.path, capBytes: i.capBytes });
+    },
+    cut: (i) => {
+      o.record('log-cut', { file: i.path, code: i.code, message: i.message, bytesWritten: i.bytesWritten });
+      o.notify(`log ${i.path} cut (${i.message}); the job goes on, its output is no longer kept`);
+    },
+  });
+  await file.open();
+  if (attempt > 1) await file.write(Buffer.from(`--- corral: attempt ${attempt} ---\n`));
+  const pumps: Promise<void>[] = [];
+  let lastActivity = performance.now();
+
+  const pump = async (src: Readable, out: NodeJS.WritableStream) => {
+    try {
+      for await (const chunk of src as AsyncIterable<Buffer>) {
+        lastActivity = performance.now();
+        await file.write(chunk);
+        if (echo && isOpen(out)) await writeWithBackpressure(out, chunk);
+        lastActivity = performance.now();
       }
-      if (open === 0) done();
+    } catch {
+      /* the pipe was destroyed after teardown: nothing more will come */
+    }
+  };
+
+  return {
+    file,
+    pipe(child) {
+      if (child.stdout) pumps.push(pump(child.stdout, process.stdout));
+      if (child.stderr) pumps.push(pump(child.stderr, process.stderr));
     },
     async close() {
-      // A process that escaped teardown (EPERM) may still hold the pipe: do not wait for it forever.
-      await Promise.race([finished, new Promise((r) => setTimeout(r, 1000).unref())]);
-      await new Promise<void>((r) => file.end(r));
+      const all = Promise.all(pumps);
+      const started = performance.now();
+      // Drain what the job wrote before it ended (a slow reader may need more than a moment), but a
+      // pipe held open by a process that outlived teardown must not hold corral: idle and total bounds.
+      while (true) {
+        const idleLeft = lastActivity + IDLE_CLOSE_MS - performance.now();
+        const totalLeft = started + MAX_CLOSE_MS - performance.now();
+        if (idleLeft <= 0 || totalLeft <= 0) break;
+        let timer: NodeJS.Timeout | undefined;
+        const finished = await Promise.race([all.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.min(idleLeft, totalLeft))))]);
+        clearTimeout(timer);
+        if (finished) break;
+      }
+      await file.close();
+      if (file.rotations || file.droppedBytes) o.record('log-truncated', { file: file.path, capBytes: file.capBytes, rotations: file.rotations, droppedBytes: file.droppedBytes });
     },
   };
 }

@@ -11,6 +11,7 @@ import { spawnJob } from '../supervise/spawn-job.ts';
 import { teardown, type TeardownResult } from '../supervise/teardown.ts';
 import { setLongTimeout, sleepLong, type LongTimer } from '../supervise/long-timer.ts';
 import { attachLog } from './job-log.ts';
+import { DEFAULT_LOG_MAX } from './log-file.ts';
 import { awaitLeaderExit, waitExit } from './leader-exit.ts';
 
 export interface JobSpec {
@@ -28,6 +29,8 @@ export interface JobSpec {
   logPath?: string;
   /** with a log: also echo to corral's own stdout/stderr */
   echo?: boolean;
+  /** the log's size cap (default DEFAULT_LOG_MAX): past it the log rotates to PATH.1, keeping the newest */
+  logMaxBytes?: number;
   stdio?: StdioOptions;
   item?: string;
   stage?: string;
@@ -136,11 +139,25 @@ export class JobRunner {
     return this.stopReason !== null;
   }
 
+  /** Ledger events of the job's log (rotated, truncated, cut); a busy ledger must not end the job. */
+  private recordLog(n: number, kind: string, data: Record<string, unknown>): void {
+    try {
+      addEvent(this.ctx.db, this.ctx.runId, this.id, kind, { n, ...data });
+    } catch {
+      /* the log itself still says what it holds */
+    }
+  }
+
   private async attempt(n: number): Promise<{ end: AttemptEnd; leftovers: TeardownResult['leftovers'] }> {
     const { db, runId } = this.ctx;
     const s = this.spec;
     const started = Date.now();
-    const log = s.logPath ? attachLog(s.logPath, n, s.echo ?? true) : null;
+    const log = s.logPath
+      ? await attachLog({
+          path: s.logPath, attempt: n, echo: s.echo ?? true, capBytes: s.logMaxBytes ?? DEFAULT_LOG_MAX,
+          record: (kind, data) => this.recordLog(n, kind, data), notify: (line) => this.ctx.onEvent?.('log', { job: s.name, line }),
+        })
+      : null;
     const { child, leader } = spawnJob({ argv: s.argv, runId, jobId: this.id, env: s.env, cwd: s.cwd, cgroup: this.cgroup, stdio: log ? [Array.isArray(s.stdio) ? s.stdio[0] : 'inherit', 'pipe', 'pipe'] : (s.stdio ?? 'inherit') });
     if (log) log.pipe(child);
     const attemptId = insertAttempt(db, { job_id: this.id, run_id: runId, n, pid: leader.pid, starttime: leader.starttime, pgid: leader.pid, sid: leader.pid, cgroup: this.cgroup, started_at: started });

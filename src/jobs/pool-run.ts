@@ -65,6 +65,7 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
   const running = new Map<PoolTask, JobRunner | null>();
   const byName = new Map(plan.tasks.map((t) => [t.name, t]));
   ctx.onEvent = (kind, d) => {
+    if (kind === 'log') observer.note(`task ${d.job}: ${d.line}`);
     if (kind === 'restart') observer.retrying(byName.get(String(d.job))!, Number(d.attempt), Number(d.delayMs));
   };
   const stopWaits = new AbortController();

@@ -39,6 +39,7 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
   const ctx = session.context();
   ctx.onEvent = (kind, d) => {
     if (kind === 'spawn-error') (opts.warn ?? opts.say)(`cannot start job ${d.job}: ${d.error}`);
+    if (kind === 'log') (opts.warn ?? opts.say)(`job ${d.job}: ${d.line}`);
     if (kind === 'restart') opts.say(`job ${d.job} restarts in ${d.delayMs}ms (attempt ${d.attempt})`);
     if (kind === 'end' && Array.isArray(d.leftovers) && d.leftovers.length) opts.say(`job ${d.job}: ${d.leftovers.length} process(es) could not be stopped`);
   };
