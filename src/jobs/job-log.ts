@@ -44,7 +44,7 @@ export async function attachLog(o: LogOptions): Promise<JobLog> {
       o.notify(`log ${i.path} cut (${i.message}); the job goes on, its output is no longer kept`);
     },
   });
-  await file.open();
+  file.open();
   if (attempt > 1) await file.write(Buffer.from(`--- corral: attempt ${attempt} ---\n`));
   const pumps: Promise<void>[] = [];
   let lastActivity = performance.now();
