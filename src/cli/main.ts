@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { refuseNonUtf8Args } from '../config/argv-bytes.ts';
 import { UsageError } from '../config/errors.ts';
 import { guardStdStreams } from '../jobs/std-streams.ts';
 import { paint } from './output.ts';
@@ -57,6 +58,8 @@ export async function main(argv: string[]): Promise<void> {
   const name = argv.find((a) => !a.startsWith('-'));
   const wanted = name && COMMANDS[name] ? [name] : Object.keys(COMMANDS);
   try {
+    // before any command runs: an argument Node has already changed must not reach a job (or a path) changed
+    refuseNonUtf8Args(argv);
     for (const n of wanted) (await COMMANDS[n]!()).register(program);
     await program.parseAsync(argv, { from: 'user' });
     process.exitCode ??= 0;

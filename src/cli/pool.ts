@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
-import { refuseNonUtf8Args } from '../config/argv-bytes.ts';
 import { UsageError } from '../config/errors.ts';
 import { buildCliPool, type PoolCliOptions } from '../config/pool-cli.ts';
 import { loadPoolFile } from '../config/pool-file.ts';
@@ -16,7 +15,7 @@ interface PoolFlags extends PoolCliOptions {
 }
 
 /** Flags that describe a command-line pool; a pool file sets the same things itself. */
-const SPEC_FLAGS: (keyof PoolCliOptions)[] = ['name', 'gpus', 'perGpu', 'jobs', 'timeout', 'retries', 'backoff', 'backoffMax', 'stopSignal', 'grace', 'halt', 'preflight', 'minFreeMem', 'items'];
+const SPEC_FLAGS: (keyof PoolCliOptions)[] = ['name', 'gpus', 'perGpu', 'jobs', 'timeout', 'retries', 'backoff', 'backoffMax', 'stopSignal', 'grace', 'halt', 'preflight', 'minFreeMem', 'items', 'logMax'];
 const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 export function register(program: Command): void {
@@ -28,6 +27,7 @@ export function register(program: Command): void {
     .option('--per-gpu <n>', 'tasks at once on each GPU (default 1)')
     .option('--jobs <n>', 'tasks at once in a CPU-only pool (instead of --gpus)')
     .option('--items <file>', 'items from a file: one per line, or JSON lines (.jsonl)')
+    .option('--log-max <size>', "cap of each task's log, like 100M or 1G (default 100M); past it the log rotates to NAME.log.1")
     .option('--name <name>', 'a name for the run, shown in ps and history')
     .option('--timeout <dur>', 'stop an attempt after this long')
     .option('--retries <n>', 'attempts after a failed one (default 0)')
@@ -72,7 +72,6 @@ once); the run is then 'interrupted' and --resume picks it up. Exit status: 0 wh
 
 /** The pool to run, from a file, the command line, or the run being resumed; every check happens here. */
 export async function resolvePool(args: string[], flags: PoolFlags): Promise<{ spec: PoolSpec; resume?: ResumeFrom }> {
-  refuseNonUtf8Args(process.argv.slice(2));
   const given = SPEC_FLAGS.filter((k) => flags[k] !== undefined);
   let spec: PoolSpec | undefined;
   if (args.length === 1 && flags.gpus === undefined && flags.jobs === undefined) {

@@ -29,6 +29,11 @@ test("a non-UTF-8 argument (ls $'f\\xe9') is refused by name, before anything st
   assert.match(res.stderr, /expected arguments in UTF-8, found argument 6 \$'f\\xe9' with bytes that are not UTF-8/);
   assert.match(res.stderr, /printf/);
   assert.deepEqual(readdirSync(home), [], 'no ledger, no logs');
+  // the same check guards every command: `corral run -- ls $'f\xe9'` (the issue's case) starts nothing
+  const run = corralViaShell(`exec "$0" "$1" run -- ls "$(printf 'f\\351')"`, home);
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(run.stderr, /found argument 4 \$'f\\xe9'/);
+  assert.deepEqual(readdirSync(home), [], 'no ledger, no logs');
 });
 
 test('a non-UTF-8 items file is refused; UTF-8 items (é, 漢) arrive byte-exact', () => {
