@@ -4,6 +4,7 @@ import { UsageError } from '../config/errors.ts';
 import { openLedgerToRead } from '../ledger/db.ts';
 import { listRuns, RUN_STATUSES, type RunRow, type RunStatus } from '../ledger/runs.ts';
 import { runState, type RunState } from '../ledger/run-state.ts';
+import { parseCount } from '../config/pool-values.ts';
 import { ageMs } from '../proc/clock.ts';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.ts';
 import { paint, printJson, table, visible, type Color } from './output.ts';
@@ -34,9 +35,8 @@ Examples:
   corral history --status lost      runs whose supervisor died
   corral history --json -n 100`)
     .action((flags: { json?: boolean; limit: string; status?: RunStatus }) => {
-      if (!/^\d+$/.test(flags.limit)) throw new UsageError(`--limit must be a whole number, got '${flags.limit}'`);
+      const limit = parseLimit(flags.limit);
       const db = openLedgerToRead();
-      const limit = Number(flags.limit);
       // 'running' and 'lost' are judged now: a row recorded running may be lost
       const query = flags.status === 'running' || flags.status === 'lost' ? ['running', 'lost'] as RunStatus[] : flags.status;
       let snap: Snapshot | undefined;
@@ -75,4 +75,14 @@ function toJson({ row: r, state, strays }: Shown) {
     startedAt: new Date(r.started_at).toISOString(), endedAt: r.ended_at ? new Date(r.ended_at).toISOString() : null,
     argv: JSON.parse(r.argv), cwd: r.cwd, user: r.user, host: r.host, containment: r.containment,
   };
+}
+
+/** -n/--limit: a whole number from 1 to a million (a larger one would only make SQLite and V8 suffer). */
+function parseLimit(text: string): number {
+  try {
+    return parseCount(text, 1, 1_000_000);
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`--limit must be a whole number from 1 to 1000000, got '${text}'`);
+    throw e;
+  }
 }

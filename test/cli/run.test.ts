@@ -18,6 +18,7 @@ const BAD: [string[], RegExp][] = [
   [['run'], /missing required argument 'command'/],
   [['frobnicate'], /unknown command 'frobnicate'/],
   [['history', '--limit', 'x'], /--limit must be a whole number/],
+  [['history', '-n', '99999999999'], /--limit must be a whole number from 1 to 1000000, got '99999999999'/],
 ];
 
 test('bad usage exits 2 with a message that names the problem and the fix, and writes nothing', async () => {
