@@ -13,6 +13,7 @@ import {
 } from './pool-spec.ts';
 import { parseCount, parseDurationValue, parseHalt, parseMemSize, parsePreflight, parseSignalValue } from './pool-values.ts';
 import { checkTemplate, listPlaceholders } from './template.ts';
+import { MIN_LOG_MAX, parseSize } from './size.ts';
 
 /**
  * A one-stage pool from the command line:
@@ -37,6 +38,7 @@ export interface PoolCliOptions {
   minFreeMem?: string;
   /** items file, relative to cwd */
   items?: string;
+  logMax?: string;
   /** where tasks run and relative paths start; default process.cwd() */
   cwd?: string;
 }
@@ -109,6 +111,7 @@ export function buildCliPool(opts: PoolCliOptions, argv: string[]): PoolSpec {
     preflight: readFlag('--preflight', opts.preflight, (v) => parsePreflight(String(v))) ?? DEFAULT_PREFLIGHT,
     minFreeMemBytes: readFlag('--min-free-mem', opts.minFreeMem, parseMemSize) ?? null,
     graceMs,
+    logMaxBytes: readFlag('--log-max', opts.logMax, (v) => parseSize(String(v), '--log-max', MIN_LOG_MAX)) ?? null,
     items,
     stages: [
       {

@@ -12,6 +12,8 @@
  *                                or min_free_mem is not free: ignore | warn (default) | wait | reap | fail
  *   min_free_mem: 2GiB           optional; 512MiB, 2GiB, 1.5G (binary) or 2GB (decimal); a unit is required
  *   grace: 10s                   default time between the stop signal and SIGKILL (default 10s)
+ *   log_max: 100M                cap of each task's log (default 100M; K, M, G are 1024-based, at least 4K):
+ *                                past it the log rotates to NAME.log.1, keeping the newest output
  *   cwd: .                       directory the commands run in; relative paths start at the directory that
  *                                holds this file, which is also the default
  *   env: {KEY: value}            extra environment for every task (not CUDA_VISIBLE_DEVICES, CORRAL_*)
@@ -48,9 +50,10 @@ import { buildItems, findDuplicateItem, readItemsFile, type ItemSource, type Ite
 import { readDirectory, readEnv, readStages } from './pool-file-stages.ts';
 import { DEFAULT_GRACE_MS, DEFAULT_PREFLIGHT, type PoolItem, type PoolSlot, type PoolSpec } from './pool-spec.ts';
 import { parseCount, parseDurationValue, parseHalt, parseMemSize, parsePreflight } from './pool-values.ts';
+import { MIN_LOG_MAX, parseSize } from './size.ts';
 import { YamlSource, type YamlValue } from './yaml-reader.ts';
 
-export const POOL_KEYS = ['name', 'gpus', 'per_gpu', 'jobs', 'halt', 'preflight', 'min_free_mem', 'grace', 'cwd', 'env', 'items', 'stages'];
+export const POOL_KEYS = ['name', 'gpus', 'per_gpu', 'jobs', 'halt', 'preflight', 'min_free_mem', 'grace', 'log_max', 'cwd', 'env', 'items', 'stages'];
 const ITEMS_FILE_KEYS = ['file', 'format'];
 const ITEMS_EXPECTED = 'a list of items, or {file: PATH}';
 
@@ -125,11 +128,12 @@ export function parsePoolText(text: string, file: string, baseDir: string): Pool
   const preflight = get('preflight', (v) => v.parse('a preflight policy', (x) => parsePreflight(String(x))), DEFAULT_PREFLIGHT);
   const minFreeMemBytes = get('min_free_mem', (v) => v.parse('a memory size', parseMemSize), null);
   const graceMs = get('grace', (v) => v.parse('a duration', (x) => parseDurationValue(x, true)), DEFAULT_GRACE_MS);
+  const logMaxBytes = get('log_max', (v) => v.parse('a size', (x) => parseSize(String(x), 'log_max', MIN_LOG_MAX)), null);
   const env = get('env', readEnv, {});
   const items = readItems(keys.get('items') ?? root.missing('items', ITEMS_EXPECTED), baseDir);
   const stagesValue = keys.get('stages') ?? root.missing('stages', 'a list of stages, each with a name and run');
   const stages = readStages(stagesValue, items, gpus.length > 0, { cwd, env, graceMs, baseDir });
-  return { name, source: null, cwd, gpus, perGpu, slots, halt, preflight, minFreeMemBytes, graceMs, items, stages };
+  return { name, source: null, cwd, gpus, perGpu, slots, halt, preflight, minFreeMemBytes, graceMs, logMaxBytes, items, stages };
 }
 
 /** Loads and validates a pool file; every mistake is a UsageError with file:line:col and the key. */

@@ -70,6 +70,8 @@ export interface PoolSpec {
   minFreeMemBytes: number | null;
   /** default grace between the stop signal and SIGKILL; each stage carries its own copy */
   graceMs: number;
+  /** cap of each task's log file (rotated past it, newest output kept); absent: the default 100 MiB */
+  logMaxBytes?: number | null;
   items: PoolItem[];
   /** topological order: every stage comes after the stages it needs, otherwise in the order given */
   stages: PoolStage[];

@@ -110,7 +110,7 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
       return recordRefusedTask(session, task, slot, pre.reason);
     }
     if (stopReason !== 'completed') return null;
-    const runner = buildTaskRunner(session, ctx, task, slot);
+    const runner = buildTaskRunner(session, ctx, task, slot, spec.logMaxBytes);
     running.set(task, runner);
     observer.started(task, slot);
     return runTaskOnSlot(session, runner, slot);

@@ -14,7 +14,7 @@ import type { RunSession } from './run-session.ts';
  * log file, the stage's timeout, stop signal and grace, and retries as the runner's on-failure restarts
  * with doubling backoff, so the ledger holds one job per task with every attempt under it.
  */
-export function buildTaskRunner(session: RunSession, ctx: JobContext, task: PoolTask, slot: PoolSlot): JobRunner {
+export function buildTaskRunner(session: RunSession, ctx: JobContext, task: PoolTask, slot: PoolSlot, logMaxBytes?: number | null): JobRunner {
   const { stage, item } = task;
   const env: NodeJS.ProcessEnv = { ...process.env, ...stage.env };
   if (slot.gpu !== null) {
@@ -29,6 +29,7 @@ export function buildTaskRunner(session: RunSession, ctx: JobContext, task: Pool
     cwd: stage.cwd,
     gpus: slot.gpu === null ? undefined : String(slot.gpu),
     logPath: session.logPath(task.name),
+    logMaxBytes: logMaxBytes ?? undefined,
     echo: false,
     stdio: ['ignore', 'pipe', 'pipe'],
     item: item.value,
