@@ -202,8 +202,10 @@ export class JobRunner {
     if (exit.spawnError) this.ctx.onEvent?.('spawn-error', { job: s.name, error: exit.spawnError });
     const end: AttemptEnd = { exitCode: exit.code, signal: exit.signal, reason: first === 'exited' ? (exit.spawnError ? 'spawn-failed' : 'exited') : first };
     finishAttempt(db, attemptId, { ended_at: Date.now(), exit_code: exit.code, signal: exit.signal, stop_reason: end.reason, leftovers: result.leftovers.length ? JSON.stringify(result.leftovers) : null });
-    addEvent(db, runId, this.id, 'attempt-end', { n, ...end, members: result.members.length, leftovers: result.leftovers.length, teardownMs: Math.round(result.ms) });
-    this.ctx.onEvent?.('end', { job: s.name, attempt: n, ...end, leftovers: result.leftovers });
+    // refused: a marker of this job on another uid's process (forgeable), reported and never signalled
+    const refused = result.refused.map((r) => ({ pid: r.pid, uid: r.uid, why: r.why }));
+    addEvent(db, runId, this.id, 'attempt-end', { n, ...end, members: result.members.length, leftovers: result.leftovers.length, teardownMs: Math.round(result.ms), ...(refused.length ? { refused } : {}) });
+    this.ctx.onEvent?.('end', { job: s.name, attempt: n, ...end, leftovers: result.leftovers, refused });
     return { end, leftovers: result.leftovers };
   }
 }

@@ -42,6 +42,10 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
     if (kind === 'log') (opts.warn ?? opts.say)(`job ${d.job}: ${d.line}`);
     if (kind === 'restart') opts.say(`job ${d.job} restarts in ${d.delayMs}ms (attempt ${d.attempt})`);
     if (kind === 'end' && Array.isArray(d.leftovers) && d.leftovers.length) opts.say(`job ${d.job}: ${d.leftovers.length} process(es) could not be stopped`);
+    if (kind === 'end' && Array.isArray(d.refused) && d.refused.length) {
+      const list = (d.refused as { pid: number; uid: number }[]).map((r) => `pid ${r.pid} (uid ${r.uid})`).join(', ');
+      (opts.warn ?? opts.say)(`job ${d.job}: left alone ${d.refused.length} process(es) of another user that carry this job's marker but no other tie to it: ${list}; a marker can be copied, so it is not proof (see corral strays)`);
+    }
   };
   const logFor = (name: string) => (typeof opts.log === 'string' ? (name === 'main' ? opts.log : opts.log.replace(/(\.log)?$/, `.${name}.log`)) : session.logPath(name));
   const withLog = <T extends { name: string }>(spec: T): T & { logPath?: string } => (opts.log ? { ...spec, logPath: logFor(spec.name) } : spec);

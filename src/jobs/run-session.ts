@@ -179,7 +179,7 @@ export class RunSession {
       this.raw.exec('BEGIN IMMEDIATE');
       try {
         updateRun(this.raw, this.id, { ended_at: endedAt, end_ticks: endTicks, status, stop_reason: stopReason, exit_code: exitCode });
-        addEvent(this.raw, this.id, null, 'run-end', { status, stopReason, exitCode, swept: result.members.length, leftovers: result.leftovers });
+        addEvent(this.raw, this.id, null, 'run-end', { status, stopReason, exitCode, swept: result.members.length, leftovers: result.leftovers, ...(result.refused.length ? { refused: result.refused } : {}) });
         this.raw.exec('COMMIT');
       } catch (e) {
         if (this.raw.isTransaction) this.raw.exec('ROLLBACK');

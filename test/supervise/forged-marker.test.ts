@@ -49,6 +49,7 @@ for (const mode of ['cgroup', 'fallback'] as const) {
     await exited;
     assert.ok(!isAlive(job), "the job's own process is gone");
     assert.ok(isAlive(forged), "the forger's process was left alone");
+    assert.match(sup.output(), new RegExp(`left alone 1 process\\(es\\) of another user[^\\n]*pid ${forged.pid} \\(uid ${NOBODY}\\)`), 'and reported');
     const rows = db.prepare('SELECT pid FROM registry WHERE run_id = ?').all(run.id) as { pid: number }[];
     assert.ok(!rows.some((r) => r.pid === forged.pid), 'the registry never took it in');
     db.close();
