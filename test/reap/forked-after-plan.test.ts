@@ -37,7 +37,9 @@ test("reap --run leaves another user's processes alone, including the ones born 
   const attempt = await waitFor(() => attemptsOfRun(db, run.id)[0], 'the attempt');
   const leader = readIdentity(attempt.pid!)!;
   await waitFor(() => registryOfRun(db, run.id, { live: true }).some((r) => r.uid === NOBODY), "the other user's process in the registry");
-  // make the run lost: the sentinel first, so that nothing tears it down
+  // make the run lost: freeze the supervisor (it would replace a sentinel that dies under it), kill the
+  // sentinel so that nothing tears the run down, then the supervisor
+  process.kill(sup.child.pid!, 'SIGSTOP');
   process.kill(run.sentinel_pid!, 'SIGKILL');
   await waitFor(() => !isAlive({ pid: run.sentinel_pid!, starttime: run.sentinel_starttime! }), 'the sentinel to die');
   const gone = new Promise((r) => sup.child.once('exit', r));
