@@ -8,6 +8,7 @@ import { attemptsOfRun } from '../../src/ledger/jobs.ts';
 import { registryOfRun } from '../../src/ledger/registry.ts';
 import { listRuns } from '../../src/ledger/runs.ts';
 import { isAlive, readIdentity } from '../../src/proc/identity.ts';
+import { readStat } from '../../src/proc/stat.ts';
 import { FIXTURES, runCorral, startCorral, tempHome } from '../helpers/corral.ts';
 import { Tracker, findByToken, waitFor } from '../helpers/procs.ts';
 import { skipOrFail } from '../helpers/skip.ts';
@@ -40,6 +41,7 @@ test("reap --run leaves another user's processes alone, including the ones born 
   // make the run lost: freeze the supervisor (it would replace a sentinel that dies under it), kill the
   // sentinel so that nothing tears the run down, then the supervisor
   process.kill(sup.child.pid!, 'SIGSTOP');
+  await waitFor(() => readStat(sup.child.pid!)?.state === 'T', 'the supervisor to stop');
   process.kill(run.sentinel_pid!, 'SIGKILL');
   await waitFor(() => !isAlive({ pid: run.sentinel_pid!, starttime: run.sentinel_starttime! }), 'the sentinel to die');
   const gone = new Promise((r) => sup.child.once('exit', r));
