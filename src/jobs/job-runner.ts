@@ -46,6 +46,8 @@ export interface JobContext {
   unkillableMs: number;
   abort: AbortSignal;
   onEvent?: (kind: string, data: Record<string, unknown>) => void;
+  /** called as soon as an attempt's leader exists, before any ledger write: the sentinel's copy learns it now */
+  onAttemptStart?: () => void;
 }
 
 export interface JobOutcome {
@@ -160,11 +162,12 @@ export class JobRunner {
       : null;
     const { child, leader } = spawnJob({ argv: s.argv, runId, jobId: this.id, env: s.env, cwd: s.cwd, cgroup: this.cgroup, stdio: log ? [Array.isArray(s.stdio) ? s.stdio[0] : 'inherit', 'pipe', 'pipe'] : (s.stdio ?? 'inherit') });
     if (log) log.pipe(child);
+    this.leader = leader.pid > 0 ? leader : null;
+    this.ctx.onAttemptStart?.();
     const attemptId = insertAttempt(db, { job_id: this.id, run_id: runId, n, pid: leader.pid, starttime: leader.starttime, pgid: leader.pid, sid: leader.pid, cgroup: this.cgroup, started_at: started });
     this.ctx.onEvent?.('start', { job: s.name, attempt: n, pid: leader.pid });
     addEvent(db, runId, this.id, 'attempt-start', { n, pid: leader.pid });
     const exited = waitExit(child);
-    this.leader = leader.pid > 0 ? leader : null;
     // Whichever limit comes first ends the attempt; which one it is is known now, not when it fires.
     // Both limits count on the monotonic clock, and through a chained timer: a step of the wall clock
     // does not move them, and a limit past 24.8 days (Node's 2^31 ms) does not fire at once.

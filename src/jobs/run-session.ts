@@ -146,6 +146,8 @@ export class RunSession {
       db: this.db, runId: this.id, runCgroup: this.containment.kind === 'cgroup' ? this.containment.runDir : null,
       runStartTicks: this.startTicks, exclude: this.sentinel.pids, registry: (jobId) => this.poller.identities(jobId),
       unkillableMs, abort: this.abort.signal,
+      // a new leader reaches the sentinel's copy at once, not at the next registry pass (250 ms)
+      onAttemptStart: () => this.sentinel.updateJobs(this.activeScopes()),
     };
   }
 
