@@ -59,6 +59,16 @@ const ITEMS_EXPECTED = 'a list of items, or {file: PATH}';
 
 type Keys = Map<string, YamlValue>;
 
+/**
+ * `gpus: 2` reads as "two GPUs" to many and as "GPU 2" to others: a bare number of 1 or more is refused
+ * with both spellings. `gpus: 0` can only mean GPU 0 (no pool has zero GPUs), so it stays accepted.
+ */
+function refuseGpuCount(v: string | number): string {
+  if (typeof v !== 'number' || v < 1 || !Number.isInteger(v)) return String(v);
+  const count = v === 1 ? 'gpus: [0] (or gpus: 0) for one GPU' : `gpus: 0-${v - 1} for ${v} GPUs`;
+  throw new UsageError(`expected GPU indexes, found the bare number ${v}, which could mean GPU ${v} or ${v} GPU${v === 1 ? '' : 's'}`, `write gpus: [${v}] for GPU index ${v}, or ${count}`);
+}
+
 function readSlots(root: YamlValue, keys: Keys): { gpus: number[]; perGpu: number; slots: PoolSlot[] } {
   const gpusValue = keys.get('gpus');
   const perGpuValue = keys.get('per_gpu');
@@ -72,7 +82,7 @@ function readSlots(root: YamlValue, keys: Keys): { gpus: number[]; perGpu: numbe
   if (!gpusValue) return root.missing('gpus', 'GPU indexes such as 0-3 (or jobs: N for a CPU-only pool)');
   const gpus = gpusValue.isList()
     ? gpusValue.attempt(() => parseGpuEntries(gpusValue.list('GPU indexes').map((g) => g.string('a GPU index'))))
-    : gpusValue.parse('GPU indexes such as 0,1 or 0-3', (v) => parseGpuList(String(v)));
+    : gpusValue.parse('GPU indexes such as 0,1 or 0-3', (v) => parseGpuList(refuseGpuCount(v)));
   const perGpu = perGpuValue ? perGpuValue.parse('a count', (v) => parseCount(v, 1, MAX_SLOTS)) : 1;
   return { gpus, perGpu, slots: (perGpuValue ?? gpusValue).attempt(() => buildSlots(gpus, perGpu, 0)) };
 }

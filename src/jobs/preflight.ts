@@ -124,7 +124,8 @@ export class Preflight {
         const c = checkGpu(await this.probe(), gpu, this.opts.ours, minFreeBytes);
         if (!c.known) {
           if (policy === 'fail') return { go: false, stopped: false, reason: `preflight: no probe can see GPU ${gpu}` };
-          this.warnOnce(`unknown:${gpu}`, `preflight: no probe can see GPU ${gpu} (no NVML, nvidia-smi or driver info); not checked`);
+          // once per pool: on a machine with no GPU every task would repeat it, saying nothing new
+          this.warnOnce('unknown', `preflight: no probe can see GPU ${gpu} (no NVML, nvidia-smi or driver info); this pool's GPUs are not checked`);
           return { go: true };
         }
         if (!c.others.length && c.enoughMem) return { go: true };
