@@ -16,6 +16,7 @@ const COMMANDS: Record<string, Loader> = {
   run: () => import('./run.ts'),
   pool: () => import('./pool.ts'),
   ps: () => import('./ps.ts'),
+  show: () => import('./show.ts'),
   history: () => import('./history.ts'),
   logs: () => import('./logs.ts'),
   strays: () => import('./strays.ts'),
