@@ -56,8 +56,9 @@ once); the run is then 'interrupted' and --resume picks it up. Exit status: 0 wh
     .action(async (args: string[], flags: PoolFlags) => {
       const { spec, resume } = await resolvePool(args, flags);
       const { runPool } = await import('../jobs/pool-run.ts');
-      const { createProgress } = await import('../jobs/progress.ts');
-      const { poolResultToJson, renderPoolSummary } = await import('../jobs/pool-summary.ts');
+      const { createProgress } = await import('../ui/pool-display.ts');
+      const { renderPoolSummary } = await import('../ui/pool-summary.ts');
+      const { poolResultToJson } = await import('../jobs/pool-summary.ts');
       const { readGpuView } = await import('../strays/gpu-view.ts');
       const mode = flags.quiet ? 'quiet' : process.stderr.isTTY ? 'live' : 'plain';
       const result = await runPool({ spec, resume, argv: process.argv.slice(2), probe: () => readGpuView(), observer: createProgress({ mode }) });

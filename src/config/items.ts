@@ -58,20 +58,6 @@ export function buildItems(sources: ItemSource[]): PoolItem[] {
   return items;
 }
 
-/**
- * The first item whose value repeats an earlier one, as "expected ..., found ..." text, or null. Resume
- * and the ledger tell items apart by value, so a repeated item would be skipped as already done.
- */
-export function findDuplicateItem(items: PoolItem[]): { item: PoolItem; message: string } | null {
-  const seen = new Map<string, PoolItem>();
-  for (const item of items) {
-    const first = seen.get(item.value);
-    if (first) return { item, message: `expected each item once, found '${item.value}' as items ${first.index + 1} and ${item.index + 1}` };
-    seen.set(item.value, item);
-  }
-  return null;
-}
-
 /** One item per non-blank line, trimmed (a CRLF file reads the same as an LF one). */
 export function parseTextItems(text: string): PoolItem[] {
   return buildItems(text.split('\n').map((l) => l.trim()).filter((l) => l !== ''));

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from './errors.ts';
 import { MAX_SLOTS, buildSlots, parseGpuList } from './gpu-list.ts';
-import { buildItems, findDuplicateItem, readItemsFile, refuseNul } from './items.ts';
+import { buildItems, readItemsFile, refuseNul } from './items.ts';
 import {
   DEFAULT_BACKOFF_MS,
   DEFAULT_GRACE_MS,
@@ -92,8 +92,6 @@ export function buildCliPool(opts: PoolCliOptions, argv: string[]): PoolSpec {
   if (!inline && opts.items === undefined) throw new UsageError('expected items after ::: or --items FILE, found neither');
   const items = inline ? buildItems(inline) : readFlag('--items', opts.items, (v) => readItemsFile(v === '-' ? '-' : resolve(cwd, String(v))))!;
   if (items.length === 0) throw new UsageError(`expected at least one item, found none ${inline ? 'after :::' : `in ${opts.items}`}`);
-  const dup = findDuplicateItem(items);
-  if (dup) throw new UsageError(`${inline ? 'the ::: list' : '--items'}: ${dup.message}`, 'resume tells items apart by value');
   for (const tpl of run.kind === 'shell' ? [run.script] : run.argv) {
     readFlag('the command', 0, () => refuseNul('the command', tpl));
     const bad = checkTemplate(tpl, items, gpus.length > 0, run.kind === 'shell');

@@ -17,7 +17,8 @@
  *   cwd: .                       directory the commands run in; relative paths start at the directory that
  *                                holds this file, which is also the default
  *   env: {KEY: value}            extra environment for every task (not CUDA_VISIBLE_DEVICES, CORRAL_*)
- *   items:                       required: at least one item, each once (resume tells items apart by value)
+ *   items:                       required: at least one item; an item may repeat (as in GNU parallel): {#}
+ *                                tells the copies apart, and resume knows a task by stage, item number and value
  *     [a.pt, b.pt]                 inline values; a mapping entry ({ckpt: a.pt, seed: 1}) gives fields
  *     {file: ckpts.txt}            one item per non-blank line, relative to this file's directory
  *     {file: items.jsonl}          one JSON object (fields) or string per line; `.jsonl`/`.ndjson`, or
@@ -46,7 +47,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from './errors.ts';
 import { MAX_SLOTS, buildSlots, parseGpuEntries, parseGpuList } from './gpu-list.ts';
-import { buildItems, findDuplicateItem, readItemsFile, type ItemSource, type ItemsFormat } from './items.ts';
+import { buildItems, readItemsFile, type ItemSource, type ItemsFormat } from './items.ts';
 import { readDirectory, readEnv, readStages } from './pool-file-stages.ts';
 import { DEFAULT_GRACE_MS, DEFAULT_PREFLIGHT, type PoolItem, type PoolSlot, type PoolSpec } from './pool-spec.ts';
 import { parseCount, parseDurationValue, parseHalt, parseMemSize, parsePreflight } from './pool-values.ts';
@@ -100,10 +101,7 @@ function readItems(value: YamlValue, baseDir: string): PoolItem[] {
   if (value.isList()) {
     const list = value.list(ITEMS_EXPECTED);
     if (list.length === 0) value.fail('expected at least one item, found an empty list', 'list items, or read them with items: {file: PATH}');
-    const items = value.attempt(() => buildItems(list.map(readInlineItem)));
-    const dup = findDuplicateItem(items);
-    if (dup) list[dup.item.index]!.fail(dup.message, 'resume tells items apart by value');
-    return items;
+    return value.attempt(() => buildItems(list.map(readInlineItem)));
   }
   const hint = value.isMapping() || value.isNull() ? undefined : `to read items from a file, write items: {file: ${value.describe()}}`;
   if (!value.isMapping()) value.expect(ITEMS_EXPECTED, hint);
@@ -117,8 +115,6 @@ function readItems(value: YamlValue, baseDir: string): PoolItem[] {
   const path = resolve(baseDir, fileValue.string('the path of an items file'));
   const items = fileValue.attempt(() => readItemsFile(path, format));
   if (items.length === 0) fileValue.fail(`expected at least one item, found an empty items file (${path})`);
-  const dup = findDuplicateItem(items);
-  if (dup) fileValue.fail(`${dup.message} in ${path}`, 'resume tells items apart by value');
   return items;
 }
 

@@ -25,6 +25,8 @@ export interface TaskResult {
   slot: number;
   /** processes that outlived the task's teardown (EPERM, unkillable) */
   leftovers: Leftover[];
+  /** the reason its last attempt ended, when the task was stopped while waiting to retry (a timeout stays known) */
+  lastAttemptReason?: string;
 }
 
 export interface PoolTask {
@@ -47,9 +49,19 @@ export interface PlanCounts {
   doneBefore: number;
 }
 
-/** How a task is recognised across runs, for --resume: its stage and its item's text. */
-export function taskKey(stage: string, itemValue: string): string {
-  return `${stage}\u0000${itemValue}`;
+/**
+ * How a task is recognised across runs, for --resume: its stage, its item's number and its item's text.
+ * The number tells repeated items apart (GNU parallel runs `::: a a` twice, and so does corral); the
+ * text keeps a pool file whose items changed from counting a different item as done.
+ */
+export function taskKey(stage: string, itemNumber: number, itemValue: string): string {
+  return `${stage}\u0000${itemNumber}\u0000${itemValue}`;
+}
+
+/** The item number of a task's job name, `stage.N` (stage names may hold dots; N follows the last). */
+export function itemNumberOf(jobName: string): number | null {
+  const m = /\.(\d+)$/.exec(jobName);
+  return m ? Number(m[1]) : null;
 }
 
 export function taskName(stage: string, item: PoolItem): string {
@@ -66,7 +78,7 @@ export class PoolPlan {
     for (const item of spec.items) {
       const row: PoolTask[] = [];
       for (const stage of spec.stages) {
-        const done = doneBefore.has(taskKey(stage.name, item.value));
+        const done = doneBefore.has(taskKey(stage.name, item.index + 1, item.value));
         row.push({ name: taskName(stage.name, item), item, stage, state: done ? 'done-before' : 'pending' });
       }
       this.byItem.set(item.index, row);

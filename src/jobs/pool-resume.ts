@@ -5,7 +5,7 @@ import { jobsOfRun } from '../ledger/jobs.ts';
 import { resolveRunRef } from '../ledger/refs.ts';
 import { runState } from '../ledger/run-state.ts';
 import { findRun, type RunRow } from '../ledger/runs.ts';
-import { taskKey } from './pool-plan.ts';
+import { itemNumberOf, taskKey } from './pool-plan.ts';
 
 /**
  * `--resume RUN|last`: what an earlier pool run (and the runs it resumed in turn) already got done.
@@ -20,7 +20,7 @@ export interface PoolRunConfig {
 export interface ResumeFrom {
   run: RunRow;
   spec: PoolSpec;
-  /** taskKey(stage, item) of every task that succeeded in that run or one it resumed */
+  /** taskKey(stage, item number, item) of every task that succeeded in that run or one it resumed */
   done: Set<string>;
 }
 
@@ -80,7 +80,8 @@ export function succeededTasks(db: Db, run: RunRow): Set<string> {
   while (cur && !seen.has(cur.id)) {
     seen.add(cur.id);
     for (const j of jobsOfRun(db, cur.id)) {
-      if (j.role === 'task' && j.state === 'succeeded' && j.stage !== null && j.item !== null) done.add(taskKey(j.stage, j.item));
+      const n = itemNumberOf(j.name);
+      if (j.role === 'task' && j.state === 'succeeded' && j.stage !== null && j.item !== null && n !== null) done.add(taskKey(j.stage, n, j.item));
     }
     const prev: string | null | undefined = readConfig(cur)?.resumeOf;
     cur = prev ? findRun(db, prev) : undefined;

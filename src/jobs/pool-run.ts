@@ -12,11 +12,12 @@ import { createGpuReaper } from './pool-reap.ts';
 import { belongsToRun, Preflight } from './preflight.ts';
 import { RunSession } from './run-session.ts';
 
-/** What the scheduler tells the display (progress.ts) as the pool goes. */
+/** What the scheduler tells the display (src/ui/pool-display.ts, given by the CLI) as the pool goes. */
 export interface PoolObserver {
   begin(runId: string, plan: PoolPlan, slots: PoolSlot[]): void;
   started(task: PoolTask, slot: PoolSlot): void;
-  retrying(task: PoolTask, attempt: number, delayMs: number): void;
+  /** why: how the attempt before ended, with its limit ('timed out (limit 10s)') */
+  retrying(task: PoolTask, attempt: number, delayMs: number, why?: string): void;
   ended(task: PoolTask, skipped: PoolTask[]): void;
   /** a task waits for its GPU (preflight policy wait); why is null when the wait is over */
   waiting(gpu: number, why: string | null): void;
@@ -66,7 +67,7 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
   const byName = new Map(plan.tasks.map((t) => [t.name, t]));
   ctx.onEvent = (kind, d) => {
     if (kind === 'log') observer.note(`task ${d.job}: ${d.line}`);
-    if (kind === 'restart') observer.retrying(byName.get(String(d.job))!, Number(d.attempt), Number(d.delayMs));
+    if (kind === 'restart') observer.retrying(byName.get(String(d.job))!, Number(d.attempt), Number(d.delayMs), typeof d.why === 'string' ? d.why : undefined);
   };
   const stopWaits = new AbortController();
   const retired = new Set<number>();

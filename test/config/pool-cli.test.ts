@@ -60,7 +60,6 @@ const mistakes: [string, Parameters<typeof buildCliPool>[0], string[], RegExp][]
   ['two item sources', { gpus: '0', items: 'f.txt' }, ['x', ':::', 'a'], /^expected items after ::: or from --items, found both/],
   ['two ::: lists', { gpus: '0' }, ['x', ':::', 'a', ':::', 'b'], /^expected one ::: list of items, found several/],
   ['missing items file', { gpus: '0', items: 'nope.txt', cwd: '/nonexistent' }, ['x'], /^--items: expected a readable items file, found no file at \/nonexistent\/nope\.txt/],
-  ['repeated item', { gpus: '0' }, ['x', ':::', 'a', 'b', 'a'], /^the ::: list: expected each item once, found 'a' as items 1 and 3/],
   ['unknown placeholder', { gpus: '0' }, ['x', '{itme}', ':::', 'a'], /^the command: expected a placeholder .*found unknown placeholder \{itme\} \(did you mean \{item\}\?\)/],
   ['{gpu} without gpus', { jobs: 1 }, ['x', '{gpu}', ':::', 'a'], /^the command: expected a pool with gpus for \{gpu\}/],
 ];

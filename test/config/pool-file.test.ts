@@ -64,8 +64,6 @@ const mistakes: Mistake[] = [
   { kind: 'empty items', yaml: ['gpus: 0', 'items: []', 'stages:', ...SAMPLE], at: '2:8', key: 'items', says: [/expected at least one item, found an empty list/] },
   { kind: 'empty items file', yaml: ['gpus: 0', 'items: {file: ckpts.txt}', 'stages:', ...SAMPLE], files: { 'ckpts.txt': '\n  \n' }, at: '2:15', key: 'items.file', says: [/expected at least one item, found an empty items file/] },
   { kind: 'items file missing', yaml: ['gpus: 0', 'items: {file: nope.txt}', 'stages:', ...SAMPLE], at: '2:15', key: 'items.file', says: [/expected a readable items file, found no file at \/.*\/nope\.txt/] },
-  { kind: 'repeated inline item', yaml: ['gpus: 0', 'items: [a.pt, b.pt, a.pt]', 'stages:', ...SAMPLE], at: '2:21', key: 'items[2]', says: [/expected each item once, found 'a\.pt' as items 1 and 3/] },
-  { kind: 'repeated line in an items file', yaml: ['gpus: 0', 'items: {file: c.txt}', 'stages:', ...SAMPLE], files: { 'c.txt': 'x\ny\nx\n' }, at: '2:15', key: 'items.file', says: [/found 'x' as items 1 and 3 in \/.*c\.txt/] },
   { kind: 'items given as a bare path', yaml: ['gpus: 0', 'items: ckpts.txt', 'stages:', ...SAMPLE], at: '2:8', key: 'items', says: [/expected a list of items, or \{file: PATH\}, found 'ckpts.txt'/], hint: /items: \{file: 'ckpts.txt'\}/ },
   { kind: 'invalid JSONL line', yaml: ['gpus: 0', 'items: {file: items.jsonl}', 'stages:', ...SAMPLE], files: { 'items.jsonl': '{"ckpt": "a.pt"}\n{"ckpt": \n' }, at: '2:15', key: 'items.file', says: [/invalid JSON at .*items\.jsonl:2/] },
   { kind: 'bad gpu list', yaml: ['gpus: 0,,1', 'items: [a]', 'stages:', ...SAMPLE], at: '1:7', key: 'gpus', says: [/expected GPU indexes such as 0,1 or 0-3 or 0-1,4, found '0,,1'/] },

@@ -66,8 +66,14 @@ describe('PoolPlan', () => {
   });
 
   it('resume: tasks done before are not offered, and satisfy the needs of later stages', () => {
-    const plan = new PoolPlan(spec(['a', 'b'], STAGES), new Set([taskKey('sample', 'a'), taskKey('sample', 'b'), taskKey('evaluate', 'b')]));
+    const plan = new PoolPlan(spec(['a', 'b'], STAGES), new Set([taskKey('sample', 1, 'a'), taskKey('sample', 2, 'b'), taskKey('evaluate', 2, 'b')]));
     assert.deepEqual(takeReady(plan, 5).map((t) => t.name), ['evaluate.1']);
     assert.deepEqual({ ...plan.counts() }, { total: 4, succeeded: 0, failed: 0, skipped: 0, stopped: 0, running: 1, pending: 0, doneBefore: 3 });
+  });
+
+  it('resume: a repeated item is known by its number, so the copy that did not succeed runs again', () => {
+    const plan = new PoolPlan(spec(['a', 'a', 'b'], STAGES), new Set([taskKey('sample', 1, 'a'), taskKey('evaluate', 1, 'a'), taskKey('sample', 3, 'a')]));
+    assert.deepEqual(takeReady(plan, 5).map((t) => t.name), ['sample.2', 'sample.3']);
+    assert.equal(plan.counts().doneBefore, 2, "item 3 is 'b': a done 'a' under its number does not count");
   });
 });
