@@ -7,11 +7,15 @@ import type { PoolSpec } from '../config/pool-spec.ts';
 import type { ResumeFrom } from '../jobs/pool-resume.ts';
 import { ledgerPath } from '../ledger/location.ts';
 import { printJson, say } from './output.ts';
+// Both read (and remove) what the environment says about this corral before any task's environment is built.
+import { announceDetached, isDetachedSupervisor } from '../supervise/detach.ts';
+import '../supervise/signals.ts';
 
 interface PoolFlags extends PoolCliOptions {
   resume?: string;
   json?: boolean;
   quiet?: boolean;
+  detach?: boolean;
 }
 
 /** Flags that describe a command-line pool; a pool file sets the same things itself. */
@@ -41,6 +45,7 @@ export function register(program: Command): void {
     .option('--resume <run>', "run only the tasks of an earlier pool run (id, prefix, name or 'last') that did not succeed")
     .option('--json', 'print the result of every task as JSON on stdout')
     .option('-q, --quiet', 'no progress display, only the summary')
+    .option('--detach', 'start the pool in the background, in its own session, print its run id and return (see corral logs, ps, stop)')
     .addHelpText('after', `
 Examples:
   corral pool examples/pool.yaml                     stages, retries and items from a file
@@ -54,14 +59,20 @@ ledger before its slot is reused. Ctrl-C stops starting tasks and stops the runn
 once); the run is then 'interrupted' and --resume picks it up. Exit status: 0 when every task succeeded,
 1 when any failed, was skipped or the pool halted, 130/143 when interrupted, 2 for a bad pool file or flag.`)
     .action(async (args: string[], flags: PoolFlags) => {
+      if (flags.detach && flags.json) throw new UsageError('--json prints the result when the pool ends, and --detach returns at once', 'drop --json, and read the result later with corral history');
       const { spec, resume } = await resolvePool(args, flags);
+      if (flags.detach && !isDetachedSupervisor()) {
+        const { reportDetached } = await import('./detach-report.ts');
+        process.exitCode = await reportDetached(flags.quiet ? () => {} : say);
+        return;
+      }
       const { runPool } = await import('../jobs/pool-run.ts');
       const { createProgress } = await import('../ui/pool-display.ts');
       const { renderPoolSummary } = await import('../ui/pool-summary.ts');
       const { poolResultToJson } = await import('../jobs/pool-summary.ts');
       const { readGpuView } = await import('../strays/gpu-view.ts');
       const mode = flags.quiet ? 'quiet' : process.stderr.isTTY ? 'live' : 'plain';
-      const result = await runPool({ spec, resume, argv: process.argv.slice(2), probe: () => readGpuView(), observer: createProgress({ mode }) });
+      const result = await runPool({ spec, resume, argv: process.argv.slice(2), probe: () => readGpuView(), observer: createProgress({ mode }), onReady: announceDetached });
       process.stderr.write(renderPoolSummary(result));
       for (const l of result.leftovers) {
         say(`still alive: pid ${l.pid} (${l.user}, state ${l.state}) ${l.command}\n  ${l.why === 'eperm' ? 'not permitted to signal it' : 'unkillable'}: ${l.fix}`);

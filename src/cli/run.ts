@@ -8,6 +8,9 @@ import type { RestartMode } from '../supervise/restart-policy.ts';
 import { parseSize, MIN_LOG_MAX } from '../config/size.ts';
 import { checkLogPath } from './log-path.ts';
 import { say } from './output.ts';
+// Both read (and remove) what the environment says about this corral before the job's environment is copied.
+import { announceDetached, isDetachedSupervisor } from '../supervise/detach.ts';
+import '../supervise/signals.ts';
 
 interface RunFlags {
   name?: string;
@@ -26,6 +29,7 @@ interface RunFlags {
   log?: boolean | string;
   logMax?: string;
   quiet?: boolean;
+  detach?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -51,6 +55,7 @@ export function register(program: Command): void {
     .option('--log [file]', "capture stdout and stderr to FILE (default: the run's log, see corral logs) while still showing them")
     .option('--log-max <size>', 'cap of each log file, like 100M, 512K or 1G (default 100M); past it the log rotates to FILE.1, keeping the newest output')
     .option('-q, --quiet', "no corral messages on stderr, only the job's own output")
+    .option('--detach', "start the run in the background, in its own session, print its id and return (implies --log; see corral logs, ps, stop)")
     .passThroughOptions()
     .addHelpText('after', `
 Examples:
@@ -60,13 +65,21 @@ Examples:
   corral run --gpus 0 --sidecar 'bash background_training.sh' --sidecar-restart always -- python3 train.py
 
 When corral gets SIGINT, SIGTERM or SIGHUP it stops every job gracefully (a second one kills at once) and
-exits 130/143/129. If corral itself is killed, a sentinel process tears the run down and records
-'supervisor-lost' in the ledger.`)
+exits 130/143/129; a SIGHUP that was ignored when corral started (nohup) stays ignored. If corral itself
+is killed, a sentinel process tears the run down and records 'supervisor-lost' in the ledger.
+--detach prints the run id and returns (exit 0) once the run has started; the run goes on in its own
+session, its output in its log: corral logs ID -f, corral ps, corral stop ID.`)
     .action(async (command: string[], flags: RunFlags) => {
+      if (flags.detach) flags.log ??= true;
       const opts = buildRunOptions(command, flags);
-      const { runMain } = await import('../jobs/run-main.ts');
       const note = flags.quiet ? () => {} : say;
-      const result = await runMain({ ...opts, say: note, warn: say });
+      if (flags.detach && !isDetachedSupervisor()) {
+        const { reportDetached } = await import('./detach-report.ts');
+        process.exitCode = await reportDetached(note);
+        return;
+      }
+      const { runMain } = await import('../jobs/run-main.ts');
+      const result = await runMain({ ...opts, say: note, warn: say, onReady: announceDetached, detached: isDetachedSupervisor() });
       // The job's teardown and the run's final sweep can both report one process: say it once.
       const seen = new Set<string>();
       for (const l of result.leftovers) {

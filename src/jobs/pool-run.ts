@@ -33,6 +33,8 @@ export interface PoolRunOptions {
   probe: () => Promise<GpuView>;
   observer: PoolObserver;
   onStart?: (session: RunSession) => void;
+  /** once the run's stop handlers are in place: from here on `corral stop` ends it cleanly (--detach) */
+  onReady?: (runId: string) => void;
 }
 
 export interface PoolResult {
@@ -98,6 +100,7 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
       session.abort.abort();
     },
   );
+  opts.onReady?.(session.id);
   observer.begin(session.id, plan, spec.slots);
   observer.note(`run ${session.id}: ${spec.slots.length} slot(s), ${plan.tasks.length} task(s)${opts.resume ? `, ${plan.counts().doneBefore} done in ${opts.resume.run.id}` : ''}; containment ${session.describeContainment()}`);
 

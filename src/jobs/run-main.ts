@@ -19,6 +19,10 @@ export interface RunOptions {
   /** errors the user must see even with -q */
   warn?: (line: string) => void;
   onStart?: (session: RunSession) => void;
+  /** once the run's stop handlers are in place: from here on `corral stop` ends it cleanly (--detach) */
+  onReady?: (runId: string) => void;
+  /** no terminal to show the job's output on: keep it only in the log (--detach) */
+  detached?: boolean;
 }
 
 export interface RunResult {
@@ -48,7 +52,7 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
     }
   };
   const logFor = (name: string) => (typeof opts.log === 'string' ? (name === 'main' ? opts.log : opts.log.replace(/(\.log)?$/, `.${name}.log`)) : session.logPath(name));
-  const withLog = <T extends { name: string }>(spec: T): T & { logPath?: string } => (opts.log ? { ...spec, logPath: logFor(spec.name) } : spec);
+  const withLog = <T extends { name: string }>(spec: T): T & { logPath?: string } => (opts.log ? { ...spec, logPath: logFor(spec.name), ...(opts.detached ? { echo: false } : {}) } : spec);
   const main = new JobRunner(ctx, jobIdFor(session.id, 'main'), withLog({ ...opts.main, name: 'main', role: 'main' }));
   const sidecars = opts.sidecars.map((s) => new JobRunner(ctx, jobIdFor(session.id, s.name), withLog({ ...s, role: 'sidecar' as const, stdio: s.stdio ?? (['ignore', 'inherit', 'inherit'] as StdioOptions) })));
   session.runners.push(main, ...sidecars);
@@ -65,6 +69,7 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
       session.abort.abort();
     },
   );
+  opts.onReady?.(session.id);
   let outcome: JobOutcome | undefined;
   let sideOutcomes: Promise<JobOutcome>[] = [];
   try {

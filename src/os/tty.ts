@@ -1,0 +1,34 @@
+import { createRequire } from 'node:module';
+
+// koffi is CommonJS; loaded lazily, as in ffi.ts, so commands that never need these calls skip it.
+const require = createRequire(import.meta.url);
+
+interface TtyLibc {
+  dup2: (from: number, to: number) => number;
+  errno: () => number;
+}
+
+let libc: TtyLibc | null | undefined;
+
+/** The few libc calls a supervisor needs to rearrange its own descriptors; null where koffi cannot load. */
+function load(): TtyLibc | null {
+  if (libc !== undefined) return libc;
+  try {
+    const koffi = require('koffi');
+    const lib = koffi.load('libc.so.6');
+    libc = { dup2: lib.func('int dup2(int, int)'), errno: () => koffi.errno() };
+  } catch {
+    libc = null;
+  }
+  return libc;
+}
+
+/**
+ * Makes descriptor `to` a copy of `from` (dup2). Node has no call for it: a detached supervisor uses it
+ * to move its stderr from the pipe to the starting corral onto its own log file. False when it failed.
+ */
+export function duplicateFd(from: number, to: number): boolean {
+  const l = load();
+  if (!l) return false;
+  return l.dup2(from, to) === to;
+}
