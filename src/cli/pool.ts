@@ -84,9 +84,12 @@ once); the run is then 'interrupted' and --resume picks it up. Exit status: 0 wh
 
 /** The pool to run, from a file, the command line, or the run being resumed; every check happens here. */
 export async function resolvePool(args: string[], flags: PoolFlags): Promise<{ spec: PoolSpec; resume?: ResumeFrom }> {
-  const given = SPEC_FLAGS.filter((k) => flags[k] !== undefined);
+  const { RESUME_OVERRIDES, applyResumeOverrides } = await import('../jobs/pool-resume.ts');
+  // with --resume, --timeout, --jobs, --per-gpu, --retries and --grace change the resumed pool
+  const overrides = flags.resume === undefined ? [] : SPEC_FLAGS.filter((k) => flags[k] !== undefined && (RESUME_OVERRIDES as readonly string[]).includes(k));
+  const given = SPEC_FLAGS.filter((k) => flags[k] !== undefined && !overrides.includes(k));
   let spec: PoolSpec | undefined;
-  if (args.length === 1 && flags.gpus === undefined && flags.jobs === undefined) {
+  if (args.length === 1 && flags.gpus === undefined && (flags.jobs === undefined || overrides.includes('jobs'))) {
     if (given.length) throw new UsageError(`${given.map(flagName).join(', ')}: set ${given.length > 1 ? 'these' : 'this'} in ${args[0]} instead`, 'flags describe a pool given on the command line; a pool file describes itself');
     spec = loadPoolFile(args[0]!);
   } else if (args.length || given.length || !flags.resume) {
@@ -105,6 +108,7 @@ export async function resolvePool(args: string[], flags: PoolFlags): Promise<{ s
       db.close();
     }
     spec ??= specFromLedger(resume);
+    if (overrides.length) spec = applyResumeOverrides(spec, flags);
   }
   return { spec: spec!, resume };
 }

@@ -89,7 +89,7 @@ usage, an unknown or ambiguous reference, a live run without --force, or no --ye
         throw new UsageError('nothing selected', 'name pids, --run RUN, --job JOB or --strays (see corral reap --help)');
       }
       const [{ scanStrays }, { buildPlan }, { renderPlan, renderResult }, { ledgerViewOf }] = await Promise.all([
-        import('../strays/scan.ts'), import('../reap/plan.ts'), import('../reap/render.ts'), import('../strays/ledger-view.ts'),
+        import('../strays/scan.ts'), import('../reap/plan.ts'), import('../ui/reap-render.ts'), import('../strays/ledger-view.ts'),
       ]);
       const scan = await scanStrays({ ledger: ledgerViewOf(query.db), allowList: query.allowList });
       const plan = buildPlan({ pids, run: flags.run, job: flags.job, strays, filters: f, anyUser: Boolean(flags.anyUser), force: Boolean(flags.force) }, scan, query.db);

@@ -46,7 +46,7 @@ export interface PoolCliOptions {
 const SEPARATOR = ':::';
 
 /** Runs a value parser for a flag; its "expected ..., found ..." error is prefixed with the flag. */
-function readFlag<T>(flag: string, value: string | number | undefined, fn: (v: string | number) => T): T | undefined {
+export function readFlag<T>(flag: string, value: string | number | undefined, fn: (v: string | number) => T): T | undefined {
   if (value === undefined) return undefined;
   try {
     return fn(value);

@@ -12,6 +12,8 @@ export interface JobLog {
 export interface LogOptions {
   path: string;
   attempt: number;
+  /** how the attempt before this one ended (describeAttemptEnd), for the separator line */
+  previous?: string;
   echo: boolean;
   capBytes: number;
   /** a ledger event: log-rotated (the cap was first reached), log-truncated (at the end: what was given up), log-cut */
@@ -45,7 +47,8 @@ export async function attachLog(o: LogOptions): Promise<JobLog> {
     },
   });
   file.open();
-  if (attempt > 1) await file.write(Buffer.from(`--- corral: attempt ${attempt} ---\n`));
+  // the separator says how the attempt before ended: the reader of a log wants to know why it restarted
+  if (attempt > 1) await file.write(Buffer.from(`--- corral: attempt ${attempt} --- (attempt ${attempt - 1} ${o.previous ?? 'ended'})\n`));
   const pumps: Promise<void>[] = [];
   let lastActivity = performance.now();
 

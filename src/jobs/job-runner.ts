@@ -10,6 +10,7 @@ import type { JobScope } from '../supervise/scope.ts';
 import { spawnJob } from '../supervise/spawn-job.ts';
 import { teardown, type TeardownResult } from '../supervise/teardown.ts';
 import { setLongTimeout, sleepLong, type LongTimer } from '../supervise/long-timer.ts';
+import { describeAttemptEnd } from './attempt-text.ts';
 import { attachLog } from './job-log.ts';
 import { DEFAULT_LOG_MAX } from './log-file.ts';
 import { awaitLeaderExit, waitExit } from './leader-exit.ts';
@@ -56,6 +57,8 @@ export interface JobOutcome {
   status: number;
   attempts: number;
   leftovers: TeardownResult['leftovers'];
+  /** how the last attempt itself ended, when the job was stopped while waiting to restart it */
+  lastAttempt?: AttemptEnd;
 }
 
 /** One supervised job: its attempts, restart policy and limits; every attempt's whole tree is torn down before the next. */
@@ -107,27 +110,31 @@ export class JobRunner {
     this.startedMono = performance.now();
     insertJob(db, { id: this.id, run_id: runId, role: s.role, name: s.name, argv: JSON.stringify(s.argv), gpus: s.gpus ?? null, cgroup: this.cgroup, log_path: s.logPath ?? null, item: s.item ?? null, stage: s.stage ?? null, state: 'running', started_at: Date.now() });
     let n = 0;
-    let last: { end: AttemptEnd; leftovers: TeardownResult['leftovers'] };
+    let lastAttempt: AttemptEnd | undefined;
+    let last: { end: AttemptEnd; leftovers: TeardownResult['leftovers'] } | undefined;
     while (true) {
       n++;
-      last = await this.attempt(n);
+      last = await this.attempt(n, last?.end);
       updateJob(db, this.id, { attempts: n });
       if (this.stopReason || this.leaderLeft || !shouldRestart(s.restart, last.end, n - 1)) break;
       const delayMs = restartDelayMs(s.restart, n);
-      this.ctx.onEvent?.('restart', { job: s.name, attempt: n + 1, delayMs });
+      // what a person asks next: why the last attempt ended, and under what limit
+      const limits = { timeoutMs: s.timeoutMs ?? null, maxRuntimeMs: s.maxRuntimeMs ?? null };
+      this.ctx.onEvent?.('restart', { job: s.name, attempt: n + 1, delayMs, previous: last.end, ...limits, why: describeAttemptEnd(last.end, limits) });
       if (await this.waitOrStop(delayMs)) {
         // stopped between attempts: the job ended for that reason, not the way its last attempt did
+        lastAttempt = last.end;
         last = { ...last, end: { ...last.end, reason: this.stopReason! } };
         break;
       }
     }
-    const end = last.end;
+    const end = last!.end;
     const status = exitStatusOf(end, signalNumberOf);
     updateJob(db, this.id, {
       state: end.reason === 'exited' && end.exitCode === 0 ? 'succeeded' : end.reason === 'main-ended' ? 'stopped' : 'failed',
       ended_at: Date.now(), exit_code: end.exitCode, signal: end.signal, stop_reason: end.reason,
     });
-    return { jobId: this.id, end, status, attempts: n, leftovers: last.leftovers };
+    return { jobId: this.id, end, status, attempts: n, leftovers: last!.leftovers, ...(lastAttempt ? { lastAttempt } : {}) };
   }
 
   /** Sleeps (any length: a chained monotonic timer), waking early on stop; true when stopped. */
@@ -150,13 +157,13 @@ export class JobRunner {
     }
   }
 
-  private async attempt(n: number): Promise<{ end: AttemptEnd; leftovers: TeardownResult['leftovers'] }> {
+  private async attempt(n: number, previous?: AttemptEnd): Promise<{ end: AttemptEnd; leftovers: TeardownResult['leftovers'] }> {
     const { db, runId } = this.ctx;
     const s = this.spec;
     const started = Date.now();
     const log = s.logPath
       ? await attachLog({
-          path: s.logPath, attempt: n, echo: s.echo ?? true, capBytes: s.logMaxBytes ?? DEFAULT_LOG_MAX,
+          path: s.logPath, attempt: n, previous: previous && describeAttemptEnd(previous, { timeoutMs: s.timeoutMs, maxRuntimeMs: s.maxRuntimeMs }), echo: s.echo ?? true, capBytes: s.logMaxBytes ?? DEFAULT_LOG_MAX,
           record: (kind, data) => this.recordLog(n, kind, data), notify: (line) => this.ctx.onEvent?.('log', { job: s.name, line }),
         })
       : null;

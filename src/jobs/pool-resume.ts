@@ -1,4 +1,7 @@
 import { UsageError } from '../config/errors.ts';
+import { MAX_SLOTS, buildSlots } from '../config/gpu-list.ts';
+import { readFlag } from '../config/pool-cli.ts';
+import { parseCount, parseDurationValue } from '../config/pool-values.ts';
 import type { PoolSpec } from '../config/pool-spec.ts';
 import type { Db } from '../ledger/db.ts';
 import { jobsOfRun } from '../ledger/jobs.ts';
@@ -87,4 +90,37 @@ export function succeededTasks(db: Db, run: RunRow): Set<string> {
     cur = prev ? findRun(db, prev) : undefined;
   }
   return done;
+}
+
+/** Flags a resume may change: how long, how many at once, how often to retry (not what runs, nor on what). */
+export const RESUME_OVERRIDES = ['timeout', 'jobs', 'perGpu', 'retries', 'grace'] as const;
+export type ResumeOverrides = Partial<Record<(typeof RESUME_OVERRIDES)[number], string | number>>;
+
+/**
+ * The resumed pool with the overrides given on the command line (`--resume last --timeout 2h --jobs 8`):
+ * the usual fix for a pool whose tasks timed out, or that ran too few at once. They apply to every stage,
+ * and the new run's ledger record holds them, so a later resume keeps them.
+ */
+export function applyResumeOverrides(spec: PoolSpec, o: ResumeOverrides): PoolSpec {
+  const gpuPool = spec.gpus.length > 0;
+  if (o.jobs !== undefined && gpuPool) throw new UsageError(`--jobs: the resumed pool runs on GPUs ${spec.gpus.join(',')}, found --jobs`, 'give --per-gpu N to change how many tasks run at once on each GPU');
+  if (o.perGpu !== undefined && !gpuPool) throw new UsageError('--per-gpu: the resumed pool is CPU-only, found --per-gpu', 'give --jobs N to change how many tasks run at once');
+  const out: PoolSpec = { ...spec, stages: spec.stages.map((s) => ({ ...s })) };
+  const jobs = readFlag('--jobs', o.jobs, (v) => parseCount(v, 1, MAX_SLOTS));
+  if (jobs !== undefined) out.slots = readFlag('--jobs', 0, () => buildSlots([], 1, jobs))!;
+  const perGpu = readFlag('--per-gpu', o.perGpu, (v) => parseCount(v, 1, MAX_SLOTS));
+  if (perGpu !== undefined) {
+    out.perGpu = perGpu;
+    out.slots = readFlag('--per-gpu', 0, () => buildSlots(spec.gpus, perGpu, 0))!;
+  }
+  const timeoutMs = readFlag('--timeout', o.timeout, (v) => parseDurationValue(v, false));
+  const retries = readFlag('--retries', o.retries, (v) => parseCount(v, 0));
+  const graceMs = readFlag('--grace', o.grace, (v) => parseDurationValue(v, true));
+  if (graceMs !== undefined) out.graceMs = graceMs;
+  for (const st of out.stages) {
+    if (timeoutMs !== undefined) st.timeoutMs = timeoutMs;
+    if (retries !== undefined) st.retries = retries;
+    if (graceMs !== undefined) st.graceMs = graceMs;
+  }
+  return out;
 }

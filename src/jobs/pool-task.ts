@@ -62,6 +62,7 @@ export async function runTaskOnSlot(session: RunSession, runner: JobRunner, slot
     return {
       jobId: runner.id, state, exitCode: out.end.exitCode, signal: out.end.signal, reason, status: out.status, attempts: out.attempts,
       startedAt, endedAt, logPath: runner.spec.logPath ?? null, gpu: slot.gpu, slot: slot.index, leftovers: out.leftovers,
+      ...(out.lastAttempt ? { lastAttemptReason: out.lastAttempt.reason } : {}),
     };
   } finally {
     session.runners.splice(session.runners.indexOf(runner), 1);

@@ -1,10 +1,14 @@
 import { formatDuration } from '../config/duration.ts';
-import { paint, table, visibleDeep } from '../cli/output.ts';
+import { visibleDeep } from '../cli/output.ts';
+import type { DeviceMemory, ReapResult } from '../reap/execute.ts';
+import type { PlanEntry, ReapPlan } from '../reap/plan.ts';
+import { paint } from './colour.ts';
+import { table } from './table.ts';
+import { fitLine } from './width.ts';
 import { formatBytes } from '../strays/gpu-view.ts';
-import type { DeviceMemory, ReapResult } from './execute.ts';
-import type { PlanEntry, ReapPlan } from './plan.ts';
 
-const cut = (s: string, max = 70) => (s.length > max ? s.slice(0, max - 1) + '…' : s);
+// commands are cut at the end by display width (a command's head says what it is)
+const cut = (s: string, max = 70) => fitLine(s, max);
 
 function why(e: PlanEntry): string {
   if (e.selectedBy === 'subtree') return `child of ${e.under}`;

@@ -4,8 +4,9 @@ import { buildItems } from '../../src/config/items.ts';
 import type { PoolSlot, PoolSpec } from '../../src/config/pool-spec.ts';
 import { PoolPlan, type PoolTask, type TaskResult } from '../../src/jobs/pool-plan.ts';
 import type { PoolResult } from '../../src/jobs/pool-run.ts';
-import { poolResultToJson, renderPoolSummary } from '../../src/jobs/pool-summary.ts';
-import { createProgress } from '../../src/jobs/progress.ts';
+import { poolResultToJson } from '../../src/jobs/pool-summary.ts';
+import { renderPoolSummary } from '../../src/ui/pool-summary.ts';
+import { createProgress } from '../../src/ui/pool-display.ts';
 
 /* The display, against a stream that records what it was sent (a terminal, or not). */
 function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: () => string; raw: () => string } {
@@ -97,7 +98,7 @@ describe('pool summary', () => {
     finish(plan, b, SLOTS[1]!, 'failed', { reason: 'timeout', status: 124, exitCode: null, signal: 'SIGKILL' });
     const result: PoolResult = { runId: 'R1', resumedFrom: null, status: 'failed', exitCode: 1, stopReason: 'completed', startedAt: 0, endedAt: 4000, tasks: plan.tasks, leftovers: [] };
     const text = renderPoolSummary(result, fakeStream(false));
-    assert.match(text, /stage\s+ok\s+failed\s+skipped\s+not run\s+done before\s+mean time\nsample\s+1\s+1\s+0\s+1\s+0\s+1\.5s\nevaluate\s+0\s+0\s+1\s+2\s+0\s+-/);
+    assert.match(text, /stage\s+ok\s+failed\s+timed out\s+skipped\s+not run\s+done before\s+mean time\nsample\s+1\s+1\s+1\s+0\s+1\s+0\s+1\.5s\nevaluate\s+0\s+0\s+0\s+1\s+2\s+0\s+-/);
     assert.match(text, /sample\.2 \(b\.pt\)\s+GPU 1\s+timed out\s+1\s+\/logs\/sample\.2\.log/);
     assert.match(text, /run R1 failed in 4\.0s \(exit status 1\); run what did not succeed with: corral pool --resume R1/);
     const json = poolResultToJson(result) as { counts: Record<string, number>; tasks: { state: string; reason: string | null; durationMs: number | null }[] };
