@@ -69,13 +69,26 @@ Examples:
           ? paint(' (supervisor gone; sentinel tearing down)', 'red')
           : paint(` LOST: supervisor and sentinel gone, ${r.strays} stray(s) left: corral stop ${r.id}`, 'red');
         process.stdout.write(`${paint(r.id, 'bold')}${r.name ? ` ${r.name}` : ''}  ${r.kind}, ${r.status === 'running' ? '' : `${r.status}, `}up ${formatDuration(r.upMs)}, supervisor ${r.supervisorPid ?? '?'}${health}\n`);
-        for (const j of r.jobs) {
+        // a pool's finished tasks are one line: a live pool of 10,000 items must not print 10,000 rows
+        const done = r.kind === 'pool' ? r.jobs.filter((j) => j.role === 'task' && FINISHED.has(j.state)) : [];
+        if (done.length) process.stdout.write(`  ${describeFinished(done)} (corral show ${r.id})\n`);
+        for (const j of r.jobs.filter((x) => !done.includes(x))) {
           process.stdout.write(`  ${paint(j.name, 'cyan')} [${j.role}] ${j.state}${j.attempts > 1 ? `, attempt ${j.attempts}` : ''}\n`);
           process.stdout.write('    PID      STATE  CPU%   RSS      AGE       COMMAND\n');
           for (const line of renderTree(j.processes, '    ')) process.stdout.write(line + '\n');
         }
       }
     });
+}
+
+const FINISHED = new Set(['succeeded', 'failed', 'stopped', 'skipped', 'lost']);
+
+/** `12 finished tasks: 10 succeeded, 1 failed, 1 skipped` */
+export function describeFinished(jobs: { state: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const j of jobs) counts.set(j.state, (counts.get(j.state) ?? 0) + 1);
+  const parts = [...FINISHED].filter((s) => counts.has(s)).map((s) => `${counts.get(s)} ${s}`);
+  return `${jobs.length} finished task${jobs.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
 }
 
 function toPs(p: ProcInfo, foundBy: string, now: number): PsProcess {
