@@ -9,6 +9,11 @@ import { ageMs } from '../proc/clock.ts';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.ts';
 import { paint, printJson, table, visible, type Color } from './output.ts';
 import { membersOfRun } from './run-members.ts';
+import { formatLocalTime, shellJoin } from '../ui/shell-quote.ts';
+import { fitLine } from '../ui/width.ts';
+
+/** columns of the COMMAND cell; what is cut is marked with … (--json has the whole argv) */
+const COMMAND_COLS = 60;
 
 const STATUS_COLOR: Record<RunStatus, Color> = { running: 'blue', succeeded: 'green', failed: 'red', interrupted: 'yellow', stopped: 'cyan', lost: 'magenta' };
 
@@ -51,21 +56,28 @@ Examples:
       if (flags.json) return printJson(runs.map(toJson));
       if (!runs.length) return void process.stdout.write(flags.status ? `no ${flags.status} runs\n` : 'no runs yet: start one with corral run -- CMD\n');
       const rows = runs.map(({ row: r, state, strays }) => [
-        r.id, visible(r.name ?? ''), r.kind, new Date(r.started_at).toISOString().replace('T', ' ').slice(0, 19),
+        r.id, visible(r.name ?? ''), r.kind, formatLocalTime(r.started_at),
         r.ended_at ? formatDuration(r.ended_at - r.started_at) : state.lostUnrecorded ? '?' : formatDuration(r.start_ticks !== null ? ageMs(r.start_ticks) : Date.now() - r.started_at) + '…',
         paint(state.status + (strays !== null ? ` (${strays} stray${strays === 1 ? '' : 's'})` : ''), STATUS_COLOR[state.status] ?? 'gray'),
-        r.stop_reason ?? (state.lostUnrecorded ? 'supervisor-lost' : ''), r.exit_code === null ? '' : String(r.exit_code), visible(commandOf(r).slice(0, 60)),
+        r.stop_reason ?? (state.lostUnrecorded ? 'supervisor-lost' : ''), r.exit_code === null ? '' : String(r.exit_code), fitLine(visible(commandOf(r)), COMMAND_COLS),
       ]);
-      process.stdout.write(table(rows, ['RUN', 'NAME', 'KIND', 'STARTED (UTC)', 'TOOK', 'STATUS', 'REASON', 'EXIT', 'COMMAND']));
+      process.stdout.write(table(rows, ['RUN', 'NAME', 'KIND', `STARTED (${localZone()})`, 'TOOK', 'STATUS', 'REASON', 'EXIT', 'COMMAND']));
     });
 }
 
 function commandOf(r: RunRow): string {
   try {
-    return (JSON.parse(r.argv) as string[]).join(' ');
+    // quoted as a shell needs it: the line can be pasted back (a run's argv is in the ledger exactly)
+    return shellJoin(JSON.parse(r.argv) as string[]);
   } catch {
     return r.argv;
   }
+}
+
+/** The local zone's short name (UTC, CET, GMT+9) for the STARTED header. */
+function localZone(): string {
+  const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(new Date()).find((x) => x.type === 'timeZoneName');
+  return part?.value ?? 'local';
 }
 
 function toJson({ row: r, state, strays }: Shown) {

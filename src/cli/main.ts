@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { refuseNonUtf8Args } from '../config/argv-bytes.ts';
 import { UsageError } from '../config/errors.ts';
 import { guardStdStreams } from '../jobs/std-streams.ts';
-import { paint } from './output.ts';
+import { paint, setQuiet } from './output.ts';
 
 /** Exit statuses follow timeout(1): 2 bad usage, 125 corral itself failed. */
 export const EXIT_USAGE = 2;
@@ -34,7 +34,8 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ outputError: (s, write) => write(paint(s, 'red', process.stderr)) });
+    // commander's own errors (unknown option, missing argument) carry corral's prefix like every other
+    .configureOutput({ outputError: (s, write) => write(paint(prefixError(s), 'red', process.stderr)) });
   program.addHelpText('after', `
 Examples:
   corral run -- python3 train.py                      run one job; nothing it starts outlives it
@@ -50,6 +51,27 @@ Ledger and logs: $CORRAL_HOME, else $XDG_STATE_HOME/corral, else ~/.local/state/
   return program;
 }
 
+/** `error: unknown option '--x'` from commander becomes `corral: error: unknown option '--x'`. */
+export function prefixError(text: string): string {
+  return text.startsWith('corral:') ? text : `corral: ${text}`;
+}
+
+/**
+ * -q on every command: a command without its own -q (run and pool have theirs, with their own meaning)
+ * gets one that silences corral's informational lines on stderr; errors and warnings still show.
+ */
+function addQuiet(program: Command): void {
+  const added = new Set<Command>();
+  for (const cmd of program.commands) {
+    if (cmd.options.some((o) => o.short === '-q' || o.long === '--quiet')) continue;
+    cmd.option('-q, --quiet', 'no corral messages on stderr, only the output (errors still show)');
+    added.add(cmd);
+  }
+  program.hook('preAction', (_program, action) => {
+    if (added.has(action) && action.opts().quiet) setQuiet(true);
+  });
+}
+
 /** The only error boundary: every command's failure ends here, and only here does corral exit. */
 export async function main(argv: string[]): Promise<void> {
   // A closed stdout/stderr (`| head -1`, a closed terminal) ends corral's output, never corral itself:
@@ -62,6 +84,7 @@ export async function main(argv: string[]): Promise<void> {
     // before any command runs: an argument Node has already changed must not reach a job (or a path) changed
     refuseNonUtf8Args(argv);
     for (const n of wanted) (await COMMANDS[n]!()).register(program);
+    addQuiet(program);
     await program.parseAsync(argv, { from: 'user' });
     process.exitCode ??= 0;
   } catch (e) {

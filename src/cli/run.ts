@@ -8,6 +8,7 @@ import type { RestartMode } from '../supervise/restart-policy.ts';
 import { parseSize, MIN_LOG_MAX } from '../config/size.ts';
 import { checkLogPath } from './log-path.ts';
 import { say } from './output.ts';
+import { describeRunEnd } from '../ui/task-text.ts';
 // Both read (and remove) what the environment says about this corral before the job's environment is copied.
 import { announceDetached, isDetachedSupervisor } from '../supervise/detach.ts';
 import '../supervise/signals.ts';
@@ -87,14 +88,11 @@ session, its output in its log: corral logs ID -f, corral ps, corral stop ID.`)
         seen.add(`${l.pid}:${l.starttime}`);
         say(`still alive: pid ${l.pid} (${l.user}, state ${l.state}) ${l.command}\n  ${l.why === 'eperm' ? 'not permitted to signal it' : 'unkillable'}: ${l.fix}`);
       }
-      note(`run ${result.runId} ended: ${describeEnd(result.main.end.reason, result.status)}`);
+      note(`run ${result.runId} ended: ${describeRunEnd(result.main.end.reason, result.status, result.main.end.signal)}`);
       process.exitCode = result.status;
     });
 }
 
-function describeEnd(reason: string, status: number): string {
-  return `${reason}, exit status ${status}`;
-}
 
 function positiveInt(text: string, what: string): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`${what} must be a whole number, got '${text}'`);

@@ -8,6 +8,7 @@ import { scanToJson } from '../strays/scan.ts';
 import { EN } from '../strays/text-en.ts';
 import type { Stray } from '../strays/types.ts';
 import { paint, printJson, say, table, visibleDeep } from './output.ts';
+import { fitLine } from '../ui/width.ts';
 
 const SEVERITY_COLOR = { info: 'gray', warning: 'yellow', critical: 'red' } as const;
 
@@ -18,8 +19,9 @@ function runJob(s: Stray): string {
   return job ? `${a.runId}/${job}` : a.runId;
 }
 
+/** a command cut by display width at its end (its head says what it is), marked with … */
 function cut(s: string, max = 60): string {
-  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+  return fitLine(s, max);
 }
 
 /** Zombies of one parent are one fact (the parent does not reap): five or more of them make one row. */
@@ -84,7 +86,7 @@ $CORRAL_HOME/strays-allow.yaml (names, commands, cgroups, users) or pass --allow
       }
       process.stdout.write(renderStrays(strays));
       const critical = strays.filter((s) => s.severity === 'critical').length;
-      say(`${strays.length} stray(s)${critical ? `, ${critical} critical` : ''} among ${scan.processCount} processes (${Math.round(scan.scanMs)}ms)`);
+      say(`${strays.length} stray(s)${critical ? `, ${critical} critical` : ''} among ${scan.processCount} processes (${formatDuration(scan.scanMs)})`);
       say('details: corral report   preview a cleanup: corral reap --strays --dry-run');
     });
 }

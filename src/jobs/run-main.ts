@@ -1,4 +1,5 @@
 import type { StdioOptions } from 'node:child_process';
+import { formatDuration } from '../config/duration.ts';
 import { jobIdFor } from '../ledger/ids.ts';
 import { exitCodeForSignal, handleStopSignals, stopWasRequested } from '../supervise/signals.ts';
 import { JobRunner, type JobOutcome, type JobSpec } from './job-runner.ts';
@@ -44,7 +45,7 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
   ctx.onEvent = (kind, d) => {
     if (kind === 'spawn-error') (opts.warn ?? opts.say)(`cannot start job ${d.job}: ${d.error}`);
     if (kind === 'log') (opts.warn ?? opts.say)(`job ${d.job}: ${d.line}`);
-    if (kind === 'restart') opts.say(`job ${d.job} restarts in ${d.delayMs}ms (attempt ${d.attempt})`);
+    if (kind === 'restart') opts.say(`job ${d.job}: attempt ${Number(d.attempt) - 1} ${d.why}; attempt ${d.attempt} starts in ${formatDuration(Number(d.delayMs))}`);
     if (kind === 'end' && Array.isArray(d.leftovers) && d.leftovers.length) opts.say(`job ${d.job}: ${d.leftovers.length} process(es) could not be stopped`);
     if (kind === 'end' && Array.isArray(d.refused) && d.refused.length) {
       const list = (d.refused as { pid: number; uid: number }[]).map((r) => `pid ${r.pid} (uid ${r.uid})`).join(', ');
@@ -61,7 +62,7 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
   const signals = handleStopSignals(
     (sig) => {
       stopRequested = stopWasRequested(session.db, session.id);
-      opts.say(`${stopRequested ? 'corral stop' : `received ${sig}`}: stopping (grace ${opts.graceMs}ms; again to kill at once)`);
+      opts.say(`${stopRequested ? 'corral stop' : `received ${sig}`}: stopping (grace ${formatDuration(opts.graceMs)}; again to kill at once)`);
       for (const r of session.runners) r.stop('signal');
     },
     () => {
