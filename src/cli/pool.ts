@@ -15,6 +15,8 @@ interface PoolFlags extends PoolCliOptions {
   resume?: string;
   json?: boolean;
   quiet?: boolean;
+  tag?: boolean;
+  lineBuffer?: boolean;
   detach?: boolean;
 }
 
@@ -45,6 +47,8 @@ export function register(program: Command): void {
     .option('--resume <run>', "run only the tasks of an earlier pool run (id, prefix, name or 'last') that did not succeed")
     .option('--json', 'print the result of every task as JSON on stdout')
     .option('-q, --quiet', 'no progress display, only the summary')
+    .option('--line-buffer', "also pass each task's output on to corral's stdout/stderr, whole lines at a time (as GNU parallel)")
+    .option('--tag', 'as --line-buffer, each line prefixed with its item (and stage) and a TAB')
     .option('--detach', 'start the pool in the background, in its own session, print its run id and return (see corral logs, ps, stop)')
     .addHelpText('after', `
 Examples:
@@ -60,6 +64,7 @@ once); the run is then 'interrupted' and --resume picks it up. Exit status: 0 wh
 1 when any failed, was skipped or the pool halted, 130/143 when interrupted, 2 for a bad pool file or flag.`)
     .action(async (args: string[], flags: PoolFlags) => {
       if (flags.detach && flags.json) throw new UsageError('--json prints the result when the pool ends, and --detach returns at once', 'drop --json, and read the result later with corral history');
+      if ((flags.tag || flags.lineBuffer) && flags.json) throw new UsageError(`${flags.tag ? '--tag' : '--line-buffer'} passes the tasks' output on to stdout, where --json writes the result`, 'drop one of them; each task keeps its log either way (corral logs RUN)');
       const { spec, resume } = await resolvePool(args, flags);
       if (flags.detach && !isDetachedSupervisor()) {
         const { reportDetached } = await import('./detach-report.ts');
@@ -71,7 +76,10 @@ once); the run is then 'interrupted' and --resume picks it up. Exit status: 0 wh
       const { renderPoolSummary } = await import('../ui/pool-summary.ts');
       const { poolResultToJson } = await import('../jobs/pool-summary.ts');
       const { readGpuView } = await import('../strays/gpu-view.ts');
-      const mode = flags.quiet ? 'quiet' : process.stderr.isTTY ? 'live' : 'plain';
+      const echo = Boolean(flags.tag || flags.lineBuffer);
+      (await import('../jobs/pool-task.ts')).setTaskOutput({ lineBuffer: echo, tag: Boolean(flags.tag) });
+      // tasks' lines would scroll a redrawn display apart: with them, progress is plain lines
+      const mode = flags.quiet ? 'quiet' : process.stderr.isTTY && !echo ? 'live' : 'plain';
       const result = await runPool({ spec, resume, argv: process.argv.slice(2), probe: () => readGpuView(), observer: createProgress({ mode }), onReady: announceDetached });
       process.stderr.write(renderPoolSummary(result));
       for (const l of result.leftovers) {

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { LineSplitter, type LineEcho } from './line-echo.ts';
 import { LogFile } from './log-file.ts';
 import { isOpen, writeWithBackpressure } from './std-streams.ts';
 
@@ -14,7 +15,8 @@ export interface LogOptions {
   attempt: number;
   /** how the attempt before this one ended (describeAttemptEnd), for the separator line */
   previous?: string;
-  echo: boolean;
+  /** true: echo as written; a LineEcho: whole lines only, each with its prefix (--line-buffer, --tag) */
+  echo: boolean | LineEcho;
   capBytes: number;
   /** a ledger event: log-rotated (the cap was first reached), log-truncated (at the end: what was given up), log-cut */
   record: (kind: string, data: Record<string, unknown>) => void;
@@ -53,16 +55,20 @@ export async function attachLog(o: LogOptions): Promise<JobLog> {
   let lastActivity = performance.now();
 
   const pump = async (src: Readable, out: NodeJS.WritableStream) => {
+    const lines = typeof echo === 'object' ? new LineSplitter(echo) : null;
     try {
       for await (const chunk of src as AsyncIterable<Buffer>) {
         lastActivity = performance.now();
         await file.write(chunk);
-        if (echo && isOpen(out)) await writeWithBackpressure(out, chunk);
+        const shown = lines ? lines.push(chunk) : chunk;
+        if (echo && shown.length && isOpen(out)) await writeWithBackpressure(out, shown);
         lastActivity = performance.now();
       }
     } catch {
       /* the pipe was destroyed after teardown: nothing more will come */
     }
+    const rest = lines?.flush();
+    if (rest?.length && isOpen(out)) await writeWithBackpressure(out, rest);
   };
 
   return {

@@ -12,6 +12,7 @@ import { teardown, type TeardownResult } from '../supervise/teardown.ts';
 import { setLongTimeout, sleepLong, type LongTimer } from '../supervise/long-timer.ts';
 import { describeAttemptEnd } from './attempt-text.ts';
 import { attachLog } from './job-log.ts';
+import type { LineEcho } from './line-echo.ts';
 import { DEFAULT_LOG_MAX } from './log-file.ts';
 import { awaitLeaderExit, waitExit } from './leader-exit.ts';
 
@@ -29,7 +30,7 @@ export interface JobSpec {
   gpus?: string;
   logPath?: string;
   /** with a log: also echo to corral's own stdout/stderr */
-  echo?: boolean;
+  echo?: boolean | LineEcho;
   /** the log's size cap (default DEFAULT_LOG_MAX): past it the log rotates to PATH.1, keeping the newest */
   logMaxBytes?: number;
   stdio?: StdioOptions;

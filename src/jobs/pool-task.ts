@@ -1,13 +1,33 @@
 import { rmdir } from 'node:fs/promises';
-import type { PoolSlot } from '../config/pool-spec.ts';
+import { DEFAULT_STAGE_NAME, type PoolSlot } from '../config/pool-spec.ts';
 import { renderCommand } from '../config/template.ts';
 import { addEvent } from '../ledger/events.ts';
 import { jobIdFor } from '../ledger/ids.ts';
 import { insertJob, updateJob } from '../ledger/jobs.ts';
 import type { JobContext } from './job-runner.ts';
 import { JobRunner } from './job-runner.ts';
+import { tagOf, type LineEcho } from './line-echo.ts';
 import type { PoolTask, TaskResult } from './pool-plan.ts';
 import type { RunSession } from './run-session.ts';
+
+export interface TaskOutput {
+  /** --line-buffer: each task's output also reaches corral's stdout/stderr, whole lines at a time */
+  lineBuffer: boolean;
+  /** --tag: as --line-buffer, each line prefixed with the task's item (and stage) and a TAB */
+  tag: boolean;
+}
+
+// Set once by `corral pool` before the pool starts; how a task's output is shown is this process's
+// choice, not part of the pool (a resume may show it differently), so it is not in the spec.
+let taskOutput: TaskOutput = { lineBuffer: false, tag: false };
+export function setTaskOutput(o: TaskOutput): void {
+  taskOutput = o;
+}
+
+function echoOf(task: PoolTask): false | LineEcho {
+  if (taskOutput.tag) return { prefix: tagOf(task.stage.name, task.item.value, task.stage.name === DEFAULT_STAGE_NAME) };
+  return taskOutput.lineBuffer ? { prefix: '' } : false;
+}
 
 /**
  * One pool task on one slot: a JobRunner (role 'task') with the slot's GPU in its environment, its own
@@ -30,7 +50,7 @@ export function buildTaskRunner(session: RunSession, ctx: JobContext, task: Pool
     gpus: slot.gpu === null ? undefined : String(slot.gpu),
     logPath: session.logPath(task.name),
     logMaxBytes: logMaxBytes ?? undefined,
-    echo: false,
+    echo: echoOf(task),
     stdio: ['ignore', 'pipe', 'pipe'],
     item: item.value,
     stage: stage.name,
