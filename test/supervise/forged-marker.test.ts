@@ -54,5 +54,6 @@ for (const mode of ['cgroup', 'fallback'] as const) {
     assert.ok(!rows.some((r) => r.pid === forged.pid), 'the registry never took it in');
     db.close();
     forger.kill('SIGKILL');
+    await waitFor(() => !isAlive(forged), 'the forger to die');
   });
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
+import { isAlive, readIdentity } from '../../src/proc/identity.ts';
 import { readStat } from '../../src/proc/stat.ts';
 import { takeSnapshot, type ProcInfo, type Snapshot } from '../../src/proc/snapshot.ts';
 import { collectMembers, type Refused } from '../../src/supervise/members.ts';
@@ -71,5 +72,7 @@ test("children corral itself started (nvidia-smi during preflight) are never 'ad
   // A process re-parented to the adopter is (here: a synthetic one, since this test is no subreaper).
   const adopted = proc({ pid: 99_999_99, ppid: process.pid, starttime: 10 });
   assert.ok(collectMembers([whole], snapOf(adopted), new Set()).has(adopted.pid));
+  const id = readIdentity(helper.pid!)!;
   helper.kill('SIGKILL');
+  await waitFor(() => !isAlive(id), 'the helper to die');
 });

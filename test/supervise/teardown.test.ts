@@ -44,6 +44,7 @@ test('a group-wide signal is not sent when the group holds a process the rules r
   assert.deepEqual(res.refused.map((r) => r.pid), [witness.pid]);
   assert.ok(!res.members.some((m) => m.pid === witness.pid));
   process.kill(witness.pid, 'SIGKILL');
+  await waitFor(() => !isAlive(witness), 'the witness to go');
 });
 
 test('cgroup.kill is not used while the cgroup holds a refused process; members are SIGKILLed one by one', async (ctx) => {
