@@ -71,7 +71,8 @@ export function createProgress(opts: ProgressOptions): PoolObserver {
       const mine = slots.filter((s) => s.gpu === g);
       const wait = g !== null ? waits.get(g) : undefined;
       if (g === null) {
-        for (const s of mine.filter((x) => onSlot.has(x.index))) {
+        // every slot, idle ones too: a block of constant height redraws calmly
+        for (const s of mine) {
           if (rows.length >= maxRows - 1) break;
           const label = `slot ${s.index}  `;
           rows.push(`${label}${slotText(s, cols - label.length)}`);
