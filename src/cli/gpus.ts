@@ -5,6 +5,7 @@ import { formatBytes } from '../strays/gpu-view.ts';
 import { prepareScan, runScan } from '../strays/query.ts';
 import type { StrayScan } from '../strays/scan.ts';
 import { paint, printJson, table, visibleDeep } from './output.ts';
+import { fitLine } from '../ui/width.ts';
 
 export interface GpuProcessRow {
   pid: number;
@@ -65,7 +66,7 @@ Examples:
       const procs = visibleDeep(rows).map((r) => [
         r.device >= 0 ? String(r.device) : r.deviceMinor !== null ? `minor ${r.deviceMinor}` : '?', String(r.pid), r.user,
         r.usedBytes !== null ? formatBytes(r.usedBytes) : '?', r.kind, r.runId ? `${r.jobId ?? r.runId}${r.runLive === false ? ' (ended)' : ''}` : '',
-        r.reasons.length ? paint(r.reasons.join(','), 'red') : '', r.command.length > 60 ? r.command.slice(0, 59) + '…' : r.command,
+        r.reasons.length ? paint(r.reasons.join(','), 'red') : '', fitLine(r.command, 60),
       ]);
       process.stdout.write(table(procs, ['GPU', 'PID', 'USER', 'MEMORY', 'KIND', 'RUN/JOB', 'STRAY', 'COMMAND']));
     });

@@ -4,7 +4,7 @@ import { UsageError } from '../config/errors.ts';
 import { openLedger } from '../ledger/db.ts';
 import { resolveRef } from '../ledger/refs.ts';
 import { takeSnapshot } from '../proc/snapshot.ts';
-import { paint, printJson } from './output.ts';
+import { isQuiet, paint, printJson } from './output.ts';
 import { membersOfRun } from './run-members.ts';
 
 export function register(program: Command): void {
@@ -33,7 +33,7 @@ job reference (corral stop stops whole runs).`)
       const db = openLedger();
       const { run, job } = resolveRef(db, ref);
       if (job) throw new UsageError(`'${ref}' names job ${job.id}: corral stop stops whole runs, not one job of a live run`, `stop the whole run: corral stop ${run.id}`);
-      const say = (line: string) => void (flags.json || process.stderr.write(`${paint('corral:', 'cyan', process.stderr)} ${line}\n`));
+      const say = (line: string) => void (flags.json || isQuiet() || process.stderr.write(`${paint('corral:', 'cyan', process.stderr)} ${line}\n`));
       const { stopRun } = await import('../supervise/stop-run.ts');
       const res = await stopRun(db, run, { graceMs, say });
       // nothing of the run may be left, whoever ended it: judge it now, from the ledger, against /proc
