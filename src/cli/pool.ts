@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .option('--halt <policy>', 'never (default), soon-after:N (start nothing new after N failures), now-after:N (also stop running tasks)')
     .option('--preflight <policy>', 'when a GPU is in use by processes not of this pool before a task starts there: ignore, warn (default), wait, reap (its strays, as corral strays --gpu N lists them, then wait) or fail')
     .option('--min-free-mem <size>', 'preflight also wants this much free GPU memory (e.g. 4GiB)')
-    .option('--resume <run>', "run only the tasks of an earlier pool run (id, prefix, name or 'last') that did not succeed")
+    .option('--resume <run>', "run only the tasks of an earlier pool run (id, prefix, name or 'last') that did not succeed; --timeout, --jobs, --per-gpu, --retries and --grace given with it change the resumed pool")
     .option('--json', 'print the result of every task as JSON on stdout')
     .option('-q, --quiet', 'no progress display, only the summary')
     .option('--line-buffer', "also pass each task's output on to corral's stdout/stderr, whole lines at a time (as GNU parallel)")
@@ -58,6 +58,11 @@ Examples:
   corral pool --resume last                          run again what did not succeed last time
 
 Placeholders: {} the item, {#} its number, {gpu} the slot's GPU, {field} a field of a JSON-lines item.
+A pool file's keys (every one with its default: docs/pool-file.md; schema for editors: schema/pool.schema.json):
+  name  gpus (GPU indexes: 0-3, [0, 1]; gpus: 2 is refused, write [2] or 0-1)  per_gpu  jobs (CPU-only)
+  halt  preflight  min_free_mem  grace  log_max  cwd  env  items (a list, or {file: PATH, format: text|jsonl})
+  stages: name  run  needs  timeout  retries  backoff  backoff_max  stop_signal  grace  cwd  env
+An item may repeat ({#} tells the copies apart).
 Each task gets CUDA_VISIBLE_DEVICES and CORRAL_GPU, its own log (corral logs RUN), and its result is in the
 ledger before its slot is reused. Ctrl-C stops starting tasks and stops the running ones (again: kill at
 once); the run is then 'interrupted' and --resume picks it up. Exit status: 0 when every task succeeded,

@@ -1,9 +1,12 @@
 /**
- * The pool file (`corral pool FILE.yaml`). Every key:
+ * The pool file (`corral pool FILE.yaml`). Users' documentation: docs/pool-file.md; the JSON Schema that
+ * editors validate with: schema/pool.schema.json (test/config/pool-schema.test.ts keeps all three in step
+ * with POOL_KEYS and STAGE_KEYS). Every key:
  *
  *   name: sample-then-evaluate   optional label shown in ps/history
  *   gpus: 0-3                    GPU indexes: `0,1`, `0-3`, `0-1,4`, or a list [0, 1]; a single number is
- *                                one GPU index, not a count. Omit it and give `jobs: N` for a CPU-only pool.
+ *                                one GPU index, not a count, and a bare number above 0 is refused (`gpus: 2`
+ *                                could mean either): `[2]` or `0-1`. Omit it and give `jobs: N` for CPU only.
  *   per_gpu: 2                   tasks at once on each GPU (default 1); only with gpus
  *   jobs: 8                      tasks at once in a CPU-only pool; not with gpus or per_gpu
  *   halt: never                  never (default: keep going), soon-after:N (start nothing new after N failed
@@ -55,7 +58,7 @@ import { MIN_LOG_MAX, parseSize } from './size.ts';
 import { YamlSource, type YamlValue } from './yaml-reader.ts';
 
 export const POOL_KEYS = ['name', 'gpus', 'per_gpu', 'jobs', 'halt', 'preflight', 'min_free_mem', 'grace', 'log_max', 'cwd', 'env', 'items', 'stages'];
-const ITEMS_FILE_KEYS = ['file', 'format'];
+export const ITEMS_FILE_KEYS = ['file', 'format'];
 const ITEMS_EXPECTED = 'a list of items, or {file: PATH}';
 
 type Keys = Map<string, YamlValue>;
