@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { formatDuration } from './duration.ts';
 import { UsageError } from './errors.ts';
 import { MAX_SLOTS, buildSlots, parseGpuList } from './gpu-list.ts';
 import { buildItems, readItemsFile, refuseNul } from './items.ts';
@@ -84,7 +85,7 @@ export function buildCliPool(opts: PoolCliOptions, argv: string[]): PoolSpec {
   const graceMs = readFlag('--grace', opts.grace, (v) => parseDurationValue(v, true)) ?? DEFAULT_GRACE_MS;
   const backoffMs = readFlag('--backoff', opts.backoff, (v) => parseDurationValue(v, true)) ?? DEFAULT_BACKOFF_MS;
   const backoffMaxMs = readFlag('--backoff-max', opts.backoffMax, (v) => parseDurationValue(v, true)) ?? null;
-  if (backoffMaxMs !== null && backoffMaxMs < backoffMs) throw new UsageError(`--backoff-max: expected at least --backoff (${backoffMs}ms), found '${opts.backoffMax}'`);
+  if (backoffMaxMs !== null && backoffMaxMs < backoffMs) throw new UsageError(`--backoff-max: expected at least --backoff (${formatDuration(backoffMs)}), found '${opts.backoffMax}'`);
 
   const { command, inline } = splitArgv(argv);
   const run = buildCommand(command);

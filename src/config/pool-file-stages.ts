@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { formatDuration } from './duration.ts';
 import { resolve } from 'node:path';
 import { DEFAULT_BACKOFF_MS, DEFAULT_STAGE_NAME, DEFAULT_STOP_SIGNAL, type PoolItem, type PoolStage, type StageCommand } from './pool-spec.ts';
 import { parseCount, parseDurationValue, parseEnvName, parseSignalValue, parseStageName } from './pool-values.ts';
@@ -63,7 +64,7 @@ function readStage(map: YamlValue, count: number, d: StageDefaults): ReadStage {
   const backoffMs = opt('backoff', (v) => v.parse('a duration', (x) => parseDurationValue(x, true)), DEFAULT_BACKOFF_MS);
   const backoffMaxMs = opt('backoff_max', (v) => v.parse('a duration', (x) => parseDurationValue(x, true)), null);
   if (backoffMaxMs !== null && backoffMaxMs < backoffMs) {
-    keys.get('backoff_max')!.expect(`a duration of at least backoff (${backoffMs}ms)`);
+    keys.get('backoff_max')!.expect(`a duration of at least backoff (${formatDuration(backoffMs)})`);
   }
   const stage: PoolStage = {
     name,

@@ -1,3 +1,4 @@
+import { formatDuration } from '../config/duration.ts';
 import { formatBytes } from './gpu-view.ts';
 import type { StrayText } from './text.ts';
 
@@ -55,7 +56,7 @@ export const EN: StrayText = {
           ? `holds ${bytes(d.bytes)} of GPU memory on GPU ${str(d.devices)} and no live corral run owns it`
           : `holds GPU device ${str(d.devices)} open (memory not reported) and no live corral run owns it`;
       case 'idle-gpu-holder':
-        return `holds ${n(d.bytes) > 0 ? bytes(d.bytes) + ' of GPU memory' : 'a GPU device'} on GPU ${str(d.devices)} and used no CPU in ${str(d.sampleMs)}ms`;
+        return `holds ${n(d.bytes) > 0 ? bytes(d.bytes) + ' of GPU memory' : 'a GPU device'} on GPU ${str(d.devices)} and used no CPU in ${formatDuration(n(d.sampleMs))}`;
       case 'escaped-tmux':
         return `candidate: a window of the tmux server pid ${str(d.tmuxServerPid)} that started while run ${str(d.runId)} was active, in that run's working directory ${str(d.cwd)}; the run has ended (${EN.runStatus(str(d.runStatus))})`;
     }
@@ -123,7 +124,7 @@ export const EN: StrayText = {
   r: {
     title: 'corral stray report',
     scanned: (host, at, p, s) => `Host **${host}**, scanned ${at}: ${p} processes, **${s} stray${s === 1 ? '' : 's'}**.`,
-    sampled: (ms) => `CPU use of GPU holders was sampled over ${ms}ms.`,
+    sampled: (ms) => `CPU use of GPU holders was sampled over ${formatDuration(ms)}.`,
     allowList: (src) => `Allow-list: built-in entries plus ${src}.`,
     gpuHeading: 'GPUs',
     noGpu: (probes) => `No GPU found on this machine (probes: ${probes}).`,

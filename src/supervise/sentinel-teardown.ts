@@ -1,4 +1,5 @@
 import { existsSync, statSync, writeSync } from 'node:fs';
+import { formatDuration } from '../config/duration.ts';
 import { openLedger, type Db } from '../ledger/db.ts';
 import { addEvent } from '../ledger/events.ts';
 import { attemptsOfRun, finishAttempt, jobsOfRun, updateJob, type JobRow } from '../ledger/jobs.ts';
@@ -62,7 +63,7 @@ export async function sentinelTeardown(runId: string, log: (s: string) => void, 
     const ms = Math.round(performance.now() - started);
     if (run && db) recordLost(db, runId, jobs, result, ms);
     const where = run ? '' : ' (its ledger is gone: nothing was recorded)';
-    say(`sentinel: run ${runId} lost its supervisor; stopped ${result.members.length} process(es) in ${ms}ms, ${result.leftovers.length} left${where}`);
+    say(`sentinel: run ${runId} lost its supervisor; stopped ${result.members.length} process(es) in ${formatDuration(ms)}, ${result.leftovers.length} left${where}`);
     return result.leftovers.length ? 1 : 0;
   } finally {
     db?.close();

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { formatDuration } from '../config/duration.ts';
 import type { Db } from '../ledger/db.ts';
 import { addEvent } from '../ledger/events.ts';
 import { attemptsOfRun, finishAttempt, jobsOfRun, updateJob } from '../ledger/jobs.ts';
@@ -98,7 +99,7 @@ export async function stopRun(db: Db, run: RunRow, opts: StopOptions = {}): Prom
       const graceful = opts.graceMs ?? 2 * config.graceMs + UNKILLABLE_MS + MARGIN_MS;
       let row = await waitEnded(db, run.id, graceful, supervisorGone);
       if (!row && !supervisorGone()) {
-        opts.say?.(`run ${run.id} did not stop within ${Math.round(graceful)}ms: asking its supervisor to kill at once`);
+        opts.say?.(`run ${run.id} did not stop within ${formatDuration(graceful)}: asking its supervisor to kill at once`);
         signalIdentity(supervisor, 'SIGTERM');
         row = await waitEnded(db, run.id, UNKILLABLE_MS + MARGIN_MS, supervisorGone);
       }

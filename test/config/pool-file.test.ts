@@ -89,7 +89,7 @@ const mistakes: Mistake[] = [
   { kind: '{gpu} in a CPU-only pool', yaml: ['jobs: 2', 'items: [a]', 'stages:', '  - run: python3 s.py {} --gpu {gpu}'], at: '4:32', key: 'stages[0].run', says: [/expected a pool with gpus for \{gpu\}, found a CPU-only pool/] },
   { kind: 'bad memory size', yaml: ['gpus: 0', 'min_free_mem: 2 gigs', 'items: [a]', 'stages:', ...SAMPLE], at: '2:15', key: 'min_free_mem', says: [/expected a memory size such as 512MiB or 2GiB, found '2 gigs'/] },
   { kind: 'memory size without unit', yaml: ['gpus: 0', 'min_free_mem: 2048', 'items: [a]', 'stages:', ...SAMPLE], at: '2:15', key: 'min_free_mem', says: [/found 2048/], hint: /add a unit/ },
-  { kind: 'backoff_max below backoff', yaml: [...HEAD, ...SAMPLE, '    backoff: 10s', '    backoff_max: 2s'], at: '8:18', key: 'stages[0].backoff_max', says: [/expected a duration of at least backoff \(10000ms\), found '2s'/] },
+  { kind: 'backoff_max below backoff', yaml: [...HEAD, ...SAMPLE, '    backoff: 10s', '    backoff_max: 2s'], at: '8:18', key: 'stages[0].backoff_max', says: [/expected a duration of at least backoff \(10s\), found '2s'/] },
   { kind: 'cwd missing', yaml: ['gpus: 0', 'cwd: nowhere', 'items: [a]', 'stages:', ...SAMPLE], at: '2:6', key: 'cwd', says: [/expected an existing directory \(.*\/nowhere is missing\), found 'nowhere'/] },
   { kind: 'reserved env variable', yaml: ['gpus: 0', 'env: {CUDA_VISIBLE_DEVICES: 3}', 'items: [a]', 'stages:', ...SAMPLE], at: '2:29', key: 'env.CUDA_VISIBLE_DEVICES', says: [/expected a variable corral does not set, found CUDA_VISIBLE_DEVICES/] },
   { kind: 'no stages', yaml: ['gpus: 0', 'items: [a]', 'stages: []'], at: '3:9', key: 'stages', says: [/expected at least one stage, found an empty list/] },
