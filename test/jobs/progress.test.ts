@@ -7,6 +7,7 @@ import type { PoolResult } from '../../src/jobs/pool-run.ts';
 import { poolResultToJson } from '../../src/jobs/pool-summary.ts';
 import { renderPoolSummary } from '../../src/ui/pool-summary.ts';
 import { createProgress } from '../../src/ui/pool-display.ts';
+import { displayWidth } from '../../src/ui/width.ts';
 
 /* The display, against a stream that records what it was sent (a terminal, or not). */
 function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: () => string; raw: () => string } {
@@ -84,6 +85,56 @@ describe('progress display', () => {
     p.note('hello');
     p.close();
     assert.equal(out.text(), '');
+  });
+});
+
+describe('live display in a narrow window', () => {
+  const narrowSetup = () => {
+    const stage = { name: 'sample', needs: [], run: { kind: 'argv' as const, argv: ['true'] }, cwd: '/', env: {}, timeoutMs: null, retries: 1, backoffMs: 0, backoffMaxMs: null, stopSignal: 'SIGTERM' as const, graceMs: 1 };
+    const items = ['/data/experiments/a/very/long/path/to/checkpoints/epoch_0001.pt', '/数据/实验/检查点/模型权重文件_第一轮训练结果_最终版本.pt'];
+    const spec: PoolSpec = { name: null, source: null, cwd: '/', gpus: [0, 1], perGpu: 2, slots: SLOTS, halt: { mode: 'never' }, preflight: 'ignore', minFreeMemBytes: null, graceMs: 1, items: buildItems(items), stages: [stage] };
+    return new PoolPlan(spec);
+  };
+
+  it('every row of the block fits the window in display columns, and each redraw moves up over exactly the last frame', () => {
+    const plan = narrowSetup();
+    const out = fakeStream(true);
+    (out as { columns: number }).columns = 60;
+    const p = createProgress({ mode: 'live', stream: out, refreshMs: 60_000 });
+    p.begin('r', plan, SLOTS);
+    for (const slot of [SLOTS[0]!, SLOTS[1]!]) {
+      const t = plan.nextReady()!;
+      plan.take(t);
+      p.started(t, slot);
+    }
+    p.waiting(1, 'GPU 1 is busy with 3 other process(es) of other users');
+    const frames = out.raw().split(/\r\x1b\[\d+A\x1b\[0J/);
+    const ups = [...out.raw().matchAll(/\x1b\[(\d+)A/g)].map((m) => Number(m[1]));
+    for (const [i, f] of frames.entries()) {
+      const rows = f.split('\n').filter(Boolean);
+      for (const r of rows) assert.ok(displayWidth(r) <= 59, `fits 60 columns (${displayWidth(r)}): ${r}`);
+      if (i > 0) assert.equal(ups[i - 1], frames[i - 1]!.split('\n').filter(Boolean).length, 'moves up over the last frame exactly');
+    }
+    assert.match(out.text(), /\(\/数.*…/, 'a CJK name cut in the middle');
+    // the window narrowed to 30: the last frame's rows now wrap, and the redraw moves up over all its lines
+    (out as { columns: number }).columns = 30;
+    const before = out.raw().length;
+    p.note('x');
+    const up = Number(/\x1b\[(\d+)A/.exec(out.raw().slice(before))![1]);
+    const last = frames.at(-1)!.split('\n').filter(Boolean);
+    assert.equal(up, last.reduce((n, r) => n + Math.ceil(displayWidth(r) / 30), 0));
+    assert.ok(up > last.length);
+    p.close();
+  });
+
+  it('a retry says how the attempt before ended', () => {
+    const plan = narrowSetup();
+    const out = fakeStream(false);
+    const p = createProgress({ mode: 'plain', stream: out });
+    p.begin('r', plan, SLOTS);
+    p.retrying(plan.tasks[0]!, 2, 1500, 'timed out (limit 10s)');
+    p.close();
+    assert.match(out.text(), /^retry sample\.1 \(\/data\/exper.*….*epoch_0001\.pt\): attempt 1 timed out \(limit 10s\); attempt 2 in 1\.5s\n$/);
   });
 });
 
