@@ -10,10 +10,19 @@ import { takeSnapshot, type Snapshot } from '../proc/snapshot.ts';
 import { paint, printJson, table, visible, type Color } from './output.ts';
 import { membersOfRun } from './run-members.ts';
 import { formatLocalTime, shellJoin } from '../ui/shell-quote.ts';
-import { fitLine } from '../ui/width.ts';
+import { displayWidth, fitLine } from '../ui/width.ts';
 
-/** columns of the COMMAND cell; what is cut is marked with … (--json has the whole argv) */
-const COMMAND_COLS = 60;
+/**
+ * The window's width: the terminal's, else $COLUMNS (as ps reads it); to a pipe without it, no limit.
+ * The COMMAND cell takes what the other columns leave (at least 20), and what is cut ends in …
+ * (--json has the whole argv).
+ */
+function commandBudget(rows: string[][]): number {
+  const cols = process.stdout.isTTY ? process.stdout.columns : Number(process.env.COLUMNS);
+  if (!cols || !Number.isFinite(cols)) return Infinity;
+  const before = rows[0]!.slice(0, -1).reduce((sum, _, i) => sum + Math.max(...rows.map((r) => displayWidth(r[i]!))) + 2, 0);
+  return Math.max(20, cols - 1 - before);
+}
 
 const STATUS_COLOR: Record<RunStatus, Color> = { running: 'blue', succeeded: 'green', failed: 'red', interrupted: 'yellow', stopped: 'cyan', lost: 'magenta' };
 
@@ -59,9 +68,12 @@ Examples:
         r.id, visible(r.name ?? ''), r.kind, formatLocalTime(r.started_at),
         r.ended_at ? formatDuration(r.ended_at - r.started_at) : state.lostUnrecorded ? '?' : formatDuration(r.start_ticks !== null ? ageMs(r.start_ticks) : Date.now() - r.started_at) + '…',
         paint(state.status + (strays !== null ? ` (${strays} stray${strays === 1 ? '' : 's'})` : ''), STATUS_COLOR[state.status] ?? 'gray'),
-        r.stop_reason ?? (state.lostUnrecorded ? 'supervisor-lost' : ''), r.exit_code === null ? '' : String(r.exit_code), fitLine(visible(commandOf(r)), COMMAND_COLS),
+        r.stop_reason ?? (state.lostUnrecorded ? 'supervisor-lost' : ''), r.exit_code === null ? '' : String(r.exit_code), visible(commandOf(r)),
       ]);
-      process.stdout.write(table(rows, ['RUN', 'NAME', 'KIND', `STARTED (${localZone()})`, 'TOOK', 'STATUS', 'REASON', 'EXIT', 'COMMAND']));
+      const header = ['RUN', 'NAME', 'KIND', `STARTED (${localZone()})`, 'TOOK', 'STATUS', 'REASON', 'EXIT', 'COMMAND'];
+      const budget = commandBudget([header, ...rows]);
+      for (const r of rows) r[8] = fitLine(r[8]!, budget);
+      process.stdout.write(table(rows, header));
     });
 }
 

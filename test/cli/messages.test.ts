@@ -79,12 +79,12 @@ describe('corral run says how things ended', { concurrency: 2 }, () => {
 });
 
 describe('history', () => {
-  it('shows local time, shell-quotes commands and marks what it cut', async () => {
+  it('shows local time, shell-quotes commands and marks what it cut to fit the window ($COLUMNS on a pipe)', async () => {
     const home = tempHome();
     assert.equal((await runCorral(['run', '--', 'sh', '-c', 'exit 0', 'x', 'a b', "it's"], { home })).code, 0);
     assert.equal((await runCorral(['run', '--', 'echo', 'x'.repeat(100)], { home })).code, 0);
     const json = JSON.parse((await runCorral(['history', '--json'], { home })).stdout) as { startedAt: string }[];
-    const r = await runCorral(['history'], { home, env: { TZ: 'Asia/Tokyo' } });
+    const r = await runCorral(['history'], { home, env: { TZ: 'Asia/Tokyo', COLUMNS: '150' } });
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /STARTED \(GMT\+9\)/);
@@ -94,6 +94,8 @@ describe('history', () => {
     assert.ok(lines[2]!.includes(`run -- sh -c 'exit 0' x 'a b' 'it'\\''s'`), lines[2]);
     const cut = lines[1]!.slice(lines[1]!.indexOf('run -- echo'));
     assert.match(cut, /^run -- echo x+…$/, 'a long command ends with the cut mark');
-    assert.equal(displayWidth(cut), 60);
+    assert.equal(displayWidth(lines[1]!), 149, 'the row fills the window but its last column');
+    const whole = await runCorral(['history'], { home, env: { COLUMNS: undefined } });
+    assert.ok(whole.stdout.includes(`echo ${'x'.repeat(100)}\n`), 'to a pipe without COLUMNS nothing is cut');
   });
 });

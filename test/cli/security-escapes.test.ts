@@ -79,7 +79,7 @@ test('a run whose argv holds escapes: ps and history show them escaped; history 
   const history = await runCorral(['history'], { home });
   assert.equal(history.code, 0, history.stderr);
   clean(history.stdout, 'history');
-  assert.ok(history.stdout.includes(`100000 ${visible(RUN_EVIL)}`), history.stdout);
+  assert.ok(history.stdout.includes(`100000' '${visible(RUN_EVIL)}'`), history.stdout); // shell-quoted, then escaped
   assert.ok(history.stdout.includes('\\u202e\\u2066\\e]0;t\\a\\x9b2J'), 'the override, isolate, OSC, BEL and C1 CSI are shown as escapes');
   const hj = await runCorral(['history', '--json'], { home });
   const argv = (JSON.parse(hj.stdout) as { argv: string[] }[])[0]!.argv;
