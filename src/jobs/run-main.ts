@@ -5,6 +5,8 @@ import { exitCodeForSignal, handleStopSignals, stopWasRequested } from '../super
 import { JobRunner, type JobOutcome, type JobSpec } from './job-runner.ts';
 import { RunSession } from './run-session.ts';
 import type { Leftover } from '../supervise/leftovers.ts';
+import { shareTerminalWith } from '../supervise/spawn-job.ts';
+import { inTerminalForeground } from '../supervise/terminal.ts';
 
 export interface RunOptions {
   name?: string;
@@ -54,15 +56,25 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
   };
   const logFor = (name: string) => (typeof opts.log === 'string' ? (name === 'main' ? opts.log : opts.log.replace(/(\.log)?$/, `.${name}.log`)) : session.logPath(name));
   const withLog = <T extends { name: string }>(spec: T): T & { logPath?: string } => (opts.log ? { ...spec, logPath: logFor(spec.name), ...(opts.detached ? { echo: false } : {}) } : spec);
-  const main = new JobRunner(ctx, jobIdFor(session.id, 'main'), withLog({ ...opts.main, name: 'main', role: 'main' }));
+  const mainSpec: JobSpec = withLog({ ...opts.main, name: 'main', role: 'main' as const });
+  const main = new JobRunner(ctx, jobIdFor(session.id, 'main'), mainSpec);
+  // In the foreground of a terminal the main job shares it, as under a shell (sidecars keep their sessions).
+  const onTerminal = !opts.detached && inTerminalForeground();
+  if (onTerminal) shareTerminalWith(main.id);
   const sidecars = opts.sidecars.map((s) => new JobRunner(ctx, jobIdFor(session.id, s.name), withLog({ ...s, role: 'sidecar' as const, stdio: s.stdio ?? (['ignore', 'inherit', 'inherit'] as StdioOptions) })));
   session.runners.push(main, ...sidecars);
-  opts.say(`run ${session.id}: containment ${session.describeContainment()}`);
+  opts.say(`run ${session.id}: containment ${session.describeContainment()}${onTerminal ? "; the job shares this terminal (Ctrl-C, Ctrl-Z and fg reach it as under a shell)" : ''}`);
   let stopRequested = false;
   const signals = handleStopSignals(
     (sig) => {
       stopRequested = stopWasRequested(session.db, session.id);
-      opts.say(`${stopRequested ? 'corral stop' : `received ${sig}`}: stopping (grace ${formatDuration(opts.graceMs)}; again to kill at once)`);
+      if (onTerminal && sig === 'SIGINT') {
+        // Ctrl-C: the terminal already sent SIGINT to the job (its foreground group). Another signal could
+        // cut its `except KeyboardInterrupt` short, so corral sends none (SIGCONT changes nothing for a
+        // running process): it waits the grace period, then kills whatever of the job is left.
+        mainSpec.stopSignal = 'SIGCONT';
+        opts.say(`received SIGINT, as the job did: waiting up to ${formatDuration(opts.graceMs)} for it to end, then killing what is left (again to kill at once)`);
+      } else opts.say(`${stopRequested ? 'corral stop' : `received ${sig}`}: stopping (grace ${formatDuration(opts.graceMs)}; again to kill at once)`);
       for (const r of session.runners) r.stop('signal');
     },
     () => {

@@ -17,6 +17,19 @@ export interface SpawnSpec {
   stdio?: StdioOptions;
 }
 
+/**
+ * Jobs that share corral's terminal (`corral run` in the foreground of one, like `timeout --foreground`):
+ * such a job stays in corral's session and process group, the terminal's foreground group, so Ctrl-C,
+ * Ctrl-Z, `fg` and window-size changes reach it as under a shell, and /dev/tty opens. Containment does
+ * not need its session: cgroup, subreaper, markers, registry and descent from the leader find every
+ * process, and the session/group rules find nothing, since no session or group carries the leader's pid.
+ */
+const terminalJobs = new Set<string>();
+
+export function shareTerminalWith(jobId: string): void {
+  terminalJobs.add(jobId);
+}
+
 export interface Spawned {
   child: ChildProcess;
   leader: Identity;
@@ -24,7 +37,7 @@ export interface Spawned {
 
 /**
  * Starts one attempt under every containment mechanism at once: its own session and process group
- * (detached: setsid), the run and job markers in its environment, and, where cgroups are writable, a
+ * (detached: setsid; not for a job that shares corral's terminal, see above), the run and job markers in its environment, and, where cgroups are writable, a
  * tiny sh that writes its own pid into the job's cgroup.procs and then execs the command, so nothing
  * the job runs starts outside the cgroup.
  */
@@ -37,7 +50,7 @@ export function spawnJob(spec: SpawnSpec): Spawned {
     args = ['-c', CGROUP_ENTER_SCRIPT, 'corral-enter', file, ...args];
     file = '/bin/sh';
   }
-  const child = spawn(file, args, { env, cwd: spec.cwd, detached: true, stdio: spec.stdio ?? 'inherit' });
+  const child = spawn(file, args, { env, cwd: spec.cwd, detached: !terminalJobs.has(spec.jobId), stdio: spec.stdio ?? 'inherit' });
   // spawn() failures (ENOENT, EACCES) arrive as an 'error' event with no pid.
   const pid = child.pid;
   if (pid === undefined) return { child, leader: { pid: -1, starttime: -1 } };
