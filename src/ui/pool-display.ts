@@ -86,26 +86,31 @@ export function createProgress(opts: ProgressOptions): PoolObserver {
     rows.push(paint(totals(), 'bold', out));
     return rows.map((r) => fitLine(r, cols));
   };
-  const clear = () => {
-    if (!drawn.length) return;
-    // the lines the last frame takes at today's width (a narrowed window wrapped its rows)
+  /** the sequence that erases the last frame: up over the lines it takes at today's width (a narrowed window wrapped its rows) */
+  const erase = (): string => {
+    if (!drawn.length) return '';
     const cols = out.columns || 120;
     const lines = drawn.reduce((n, w) => n + Math.max(1, Math.ceil(w / cols)), 0);
-    out.write(`\r\x1b[${lines}A\x1b[0J`);
     drawn = [];
+    return `\r\x1b[${lines}A\x1b[0J`;
   };
-  const draw = () => {
-    if (!live || !plan) return;
+  const clear = () => {
+    const seq = erase();
+    if (seq) out.write(seq);
+  };
+  /** one write per frame (erase, lines above, new block): the terminal never shows half a frame */
+  const draw = (above = '') => {
+    if (!live || !plan) {
+      if (above) out.write(above);
+      return;
+    }
     const rows = block();
-    clear();
-    out.write(rows.join('\n') + '\n');
+    out.write(erase() + above + rows.join('\n') + '\n');
     drawn = rows.map(displayWidth);
   };
   const line = (text: string) => {
     if (quiet) return;
-    clear();
-    out.write(text + '\n');
-    draw();
+    draw(text + '\n');
   };
 
   return {
