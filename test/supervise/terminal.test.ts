@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { readStat } from '../../src/proc/stat.ts';
 import { BIN, FIXTURES, tempHome } from '../helpers/corral.ts';
 import { findByToken, Tracker, waitFor } from '../helpers/procs.ts';
+import { Pane } from './terminal-kit.ts';
 
 // corral in the foreground of a terminal (issue 10 item 2): the job shares it as under a shell. Each test
-// drives an interactive bash in a private tmux server (its own socket), and kills only that server.
+// drives an interactive bash in a private tmux server (terminal-kit.ts), and kills only that server.
 
 let t = new Tracker();
 let pane: Pane | null = null;
@@ -20,40 +18,6 @@ afterEach(async () => {
   t = new Tracker();
   assert.deepEqual(left, [], 'nothing was left for the tracker to kill');
 });
-
-class Pane {
-  readonly dir = mkdtempSync(join(tmpdir(), 'corral-term-'));
-  readonly sock = join(this.dir, 'tmux.sock');
-  constructor(home: string) {
-    const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, CORRAL_HOME: home, NO_COLOR: '1', HISTFILE: '/dev/null', PS1: '$ ' };
-    this.tmux(['new-session', '-d', '-x', '100', '-y', '40', 'bash --norc --noprofile -i'], env);
-  }
-  tmux(args: string[], env?: NodeJS.ProcessEnv): string {
-    return execFileSync('tmux', ['-S', this.sock, ...args], { env, encoding: 'utf8' });
-  }
-  keys(...keys: string[]): void {
-    this.tmux(['send-keys', ...keys]);
-  }
-  /** types a command line and runs it */
-  type(line: string): void {
-    this.keys('-l', line);
-    this.keys('Enter');
-  }
-  screen(): string {
-    return this.tmux(['capture-pane', '-p', '-J', '-S', '-200']);
-  }
-  async see(re: RegExp, what: string): Promise<string> {
-    return waitFor(() => (re.test(this.screen()) ? this.screen() : null), `${what} (screen: ${this.screen().trim().split('\n').slice(-6).join(' | ')})`, 20_000);
-  }
-  close(): void {
-    try {
-      this.tmux(['kill-server']);
-    } catch {
-      /* already gone: only our own server, by its own socket */
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
 
 /** Starts `corral run -- terminal-job.py MODE` at the pane's prompt; the token marks corral and the job only. */
 function startJob(p: Pane, token: string, mode: string): void {
