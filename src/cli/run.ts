@@ -69,7 +69,10 @@ When corral gets SIGINT, SIGTERM or SIGHUP it stops every job gracefully (a seco
 exits 130/143/129; a SIGHUP that was ignored when corral started (nohup) stays ignored. If corral itself
 is killed, a sentinel process tears the run down and records 'supervisor-lost' in the ledger.
 --detach prints the run id and returns (exit 0) once the run has started; the run goes on in its own
-session, its output in its log: corral logs ID -f, corral ps, corral stop ID.`)
+session, its output in its log: corral logs ID -f, corral ps, corral stop ID.
+In the foreground of a terminal the job shares it, as under a shell: Ctrl-C sends the job SIGINT (corral
+adds no signal of its own, waits --grace, then kills whatever is left; exit 130), Ctrl-Z stops the job
+and corral, fg resumes both, window-size changes reach the job and /dev/tty works.`)
     .action(async (command: string[], flags: RunFlags) => {
       if (flags.detach) flags.log ??= true;
       const opts = buildRunOptions(command, flags);

@@ -1,7 +1,7 @@
 import type { StdioOptions } from 'node:child_process';
 import { formatDuration } from '../config/duration.ts';
 import { jobIdFor } from '../ledger/ids.ts';
-import { exitCodeForSignal, handleStopSignals, stopWasRequested } from '../supervise/signals.ts';
+import { exitCodeForSignal, handleStopSignals, sighupWasIgnored, stopWasRequested } from '../supervise/signals.ts';
 import { JobRunner, type JobOutcome, type JobSpec } from './job-runner.ts';
 import { RunSession } from './run-session.ts';
 import type { Leftover } from '../supervise/leftovers.ts';
@@ -59,7 +59,8 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
   const mainSpec: JobSpec = withLog({ ...opts.main, name: 'main', role: 'main' as const });
   const main = new JobRunner(ctx, jobIdFor(session.id, 'main'), mainSpec);
   // In the foreground of a terminal the main job shares it, as under a shell (sidecars keep their sessions).
-  const onTerminal = !opts.detached && inTerminalForeground();
+  // Not when SIGHUP was ignored (trap '' HUP): in its own session the job is out of the hangup's reach.
+  const onTerminal = !opts.detached && !sighupWasIgnored() && inTerminalForeground();
   if (onTerminal) shareTerminalWith(main.id);
   const sidecars = opts.sidecars.map((s) => new JobRunner(ctx, jobIdFor(session.id, s.name), withLog({ ...s, role: 'sidecar' as const, stdio: s.stdio ?? (['ignore', 'inherit', 'inherit'] as StdioOptions) })));
   session.runners.push(main, ...sidecars);

@@ -112,6 +112,8 @@ test('the terminal closed (tmux server killed) is SIGHUP: the run is interrupted
     assert.equal(run.status, 'interrupted', JSON.stringify(run));
     assert.equal(run.stop_reason, 'signal');
     assert.equal(run.exit_code, 129);
+    // corral records the end, then closes its sentinel and exits: wait for that, never a fixed sleep
+    await waitFor(() => t.alive().length === 0, 'corral to exit after recording the run', 10_000);
   } finally {
     try {
       execFileSync('tmux', ['-S', sock, 'kill-server'], { stdio: 'ignore' });
