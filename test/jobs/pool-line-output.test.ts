@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCorral, tempHome } from '../helpers/corral.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
@@ -45,6 +48,15 @@ describe('corral pool --tag / --line-buffer', () => {
     const quiet = await runCorral(['pool', '-q', '--jobs', '3', '--', WRITER, ':::', 'x', 'y'], { home: tempHome(), env });
     assert.equal(quiet.code, 0, quiet.stderr);
     assert.equal(quiet.stdout, '', 'tasks write only to their logs by default');
+  }));
+
+  it('--tag in a pool of several stages puts the stage before the item', () => tracked('tag-stages', async (env) => {
+    const d = mkdtempSync(join(tmpdir(), 'corral-tag-'));
+    const file = join(d, 'pool.yaml');
+    writeFileSync(file, 'jobs: 2\nitems: [p, q]\nstages:\n  - name: make\n    run: echo made {}\n  - name: check\n    needs: [make]\n    run: echo checked {}\n');
+    const r = await runCorral(['pool', '-q', '--tag', file], { home: tempHome(), env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trimEnd().split('\n').sort(), ['check p\tchecked p', 'check q\tchecked q', 'make p\tmade p', 'make q\tmade q']);
   }));
 
   it('--tag with --json exits 2: both would write to stdout', async () => {
