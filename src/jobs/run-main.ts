@@ -47,7 +47,7 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
   ctx.onEvent = (kind, d) => {
     if (kind === 'spawn-error') (opts.warn ?? opts.say)(`cannot start job ${d.job}: ${d.error}`);
     if (kind === 'log') (opts.warn ?? opts.say)(`job ${d.job}: ${d.line}`);
-    if (kind === 'restart') opts.say(`job ${d.job}: attempt ${Number(d.attempt) - 1} ${d.why}; attempt ${d.attempt} starts in ${formatDuration(Number(d.delayMs))}`);
+    if (kind === 'restart') opts.say(`job ${d.job}: attempt ${Number(d.attempt) - 1} ${d.why}; restarts in ${formatDuration(Number(d.delayMs))} (attempt ${d.attempt})`);
     if (kind === 'end' && Array.isArray(d.leftovers) && d.leftovers.length) opts.say(`job ${d.job}: ${d.leftovers.length} process(es) could not be stopped`);
     if (kind === 'end' && Array.isArray(d.refused) && d.refused.length) {
       const list = (d.refused as { pid: number; uid: number }[]).map((r) => `pid ${r.pid} (uid ${r.uid})`).join(', ');

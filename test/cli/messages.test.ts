@@ -70,7 +70,7 @@ describe('corral run says how things ended', { concurrency: 2 }, () => {
     const log = join(dir, 'job.log');
     const r = await runCorral(['run', '--log', log, '--timeout', '700ms', '--restart', 'on-failure', '--max-restarts', '1', '--restart-delay', '1500ms', '--', 'sh', '-c', `echo started; sleep 30; : ${token}`], { home: tempHome() });
     assert.equal(r.code, 124, r.stderr);
-    assert.match(r.stderr, /job main: attempt 1 timed out \(limit 700ms\); attempt 2 starts in 1\.5s/);
+    assert.match(r.stderr, /job main: attempt 1 timed out \(limit 700ms\); restarts in 1\.5s \(attempt 2\)/);
     assert.doesNotMatch(r.stderr, /\d{4,}ms/, 'no raw millisecond counts');
     assert.match(r.stderr, /ended: timed out \(exit status 124\)/);
     assert.match(readFileSync(log, 'utf8'), /^started\n--- corral: attempt 2 --- \(attempt 1 timed out \(limit 700ms\)\)\nstarted\n/);
