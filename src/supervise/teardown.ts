@@ -61,9 +61,13 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
   // Members in the current snapshot; collect() takes a new one first. The first round uses the snapshot
   // already taken for protectedPids: a second full /proc scan there would see the same.
   const refused = new Map<number, Refused>();
+  // A member stays one while its identity lives: once the leader is gone its session rule no longer
+  // holds, and a member the registry had not yet seen (or that changed uid) must not drop out of the set.
+  const withKnown = (): JobScope[] =>
+    all.size ? scopes.map((s) => ({ ...s, registry: [...(s.registry ?? []), ...[...all.values()].filter((m) => m.jobId === s.jobId)] })) : scopes;
   const gather = (): Map<number, Member> => {
     reapAdopted(snap);
-    const found = collectMembers(scopes, snap, exclude, { admit: opts.admit, refused });
+    const found = collectMembers(withKnown(), snap, exclude, { admit: opts.admit, refused });
     for (const m of found.values()) all.set(identityKey(m), m);
     return found;
   };
