@@ -3,7 +3,7 @@ import { formatDuration } from '../config/duration.ts';
 import { UsageError } from '../config/errors.ts';
 import { openLedgerToRead } from '../ledger/db.ts';
 import { listRuns, RUN_STATUSES, type RunRow, type RunStatus } from '../ledger/runs.ts';
-import { runState, type RunState } from '../ledger/run-state.ts';
+import { runState, unrecordedReason, type RunState } from '../ledger/run-state.ts';
 import { parseCount } from '../config/pool-values.ts';
 import { ageMs } from '../proc/clock.ts';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.ts';
@@ -68,7 +68,7 @@ Examples:
         r.id, visible(r.name ?? ''), r.kind, formatLocalTime(r.started_at),
         r.ended_at ? formatDuration(r.ended_at - r.started_at) : state.lostUnrecorded ? '?' : formatDuration(r.start_ticks !== null ? ageMs(r.start_ticks) : Date.now() - r.started_at) + '…',
         paint(state.status + (strays !== null ? ` (${strays} stray${strays === 1 ? '' : 's'})` : ''), STATUS_COLOR[state.status] ?? 'gray'),
-        r.stop_reason ?? (state.lostUnrecorded ? 'supervisor-lost' : ''), r.exit_code === null ? '' : String(r.exit_code), visible(commandOf(r)),
+        r.stop_reason ?? unrecordedReason(state) ?? '', r.exit_code === null ? '' : String(r.exit_code), visible(commandOf(r)),
       ]);
       const header = ['RUN', 'NAME', 'KIND', `STARTED (${localZone()})`, 'TOOK', 'STATUS', 'REASON', 'EXIT', 'COMMAND'];
       const budget = commandBudget([header, ...rows]);
@@ -95,7 +95,7 @@ function localZone(): string {
 function toJson({ row: r, state, strays }: Shown) {
   return {
     id: r.id, name: r.name, kind: r.kind, status: state.status, recordedStatus: r.status, strays,
-    stopReason: r.stop_reason ?? (state.lostUnrecorded ? 'supervisor-lost' : null), exitCode: r.exit_code,
+    stopReason: r.stop_reason ?? unrecordedReason(state), exitCode: r.exit_code,
     startedAt: new Date(r.started_at).toISOString(), endedAt: r.ended_at ? new Date(r.ended_at).toISOString() : null,
     argv: JSON.parse(r.argv), cwd: r.cwd, user: r.user, host: r.host, containment: r.containment,
   };

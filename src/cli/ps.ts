@@ -58,14 +58,16 @@ Examples:
           upMs: run.start_ticks !== null ? ageMs(run.start_ticks) : now - run.started_at, supervisorPid: run.supervisor_pid,
           supervisorAlive: state.supervisorAlive, sentinelAlive: state.sentinelAlive,
           // of a lost run, every process still alive is a stray: nothing of corral will stop it
-          strays: state.lostUnrecorded ? members.size : 0, containment: run.containment, jobs,
+          strays: state.lostUnrecorded ? members.size : 0, rebooted: state.earlierBoot, containment: run.containment, jobs,
         };
       });
       if (flags.json) return printJson(runs);
       if (only && !runs.length) return void process.stdout.write(`run ${only.id} is not running (${only.status}): see corral history\n`);
       if (!runs.length) return void process.stdout.write('no live runs\n');
       for (const r of visibleDeep(runs)) {
-        const health = r.supervisorAlive ? '' : r.sentinelAlive
+        const health = r.supervisorAlive ? '' : r.rebooted
+          ? paint(' LOST: started before the machine last rebooted; nothing of it can be running', 'red')
+          : r.sentinelAlive
           ? paint(' (supervisor gone; sentinel tearing down)', 'red')
           : paint(` LOST: supervisor and sentinel gone, ${r.strays} stray(s) left: corral stop ${r.id}`, 'red');
         process.stdout.write(`${paint(r.id, 'bold')}${r.name ? ` ${r.name}` : ''}  ${r.kind}, ${r.status === 'running' ? '' : `${r.status}, `}up ${formatDuration(r.upMs)}, supervisor ${r.supervisorPid ?? '?'}${health}\n`);

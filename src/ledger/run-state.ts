@@ -12,6 +12,14 @@ export interface RunState {
   sentinelAlive: boolean;
   /** recorded 'running', but nothing of corral is left to end it: it stays so until stop or reap records it */
   lostUnrecorded: boolean;
+  /** started in an earlier boot: the machine rebooted since, so nothing of it can be alive */
+  earlierBoot: boolean;
+}
+
+/** The stop reason to show for a run that is lost but was never recorded so. */
+export function unrecordedReason(state: RunState): string | null {
+  if (!state.lostUnrecorded) return null;
+  return state.earlierBoot ? 'rebooted' : 'supervisor-lost';
 }
 
 function alive(pid: number | null, starttime: number | null): boolean {
@@ -28,5 +36,5 @@ export function runState(run: RunRow, bootId = currentBootId()): RunState {
   const supervisorAlive = !earlier && alive(run.supervisor_pid, run.supervisor_starttime);
   const sentinelAlive = !earlier && alive(run.sentinel_pid, run.sentinel_starttime);
   const lostUnrecorded = run.status === 'running' && !supervisorAlive && !sentinelAlive;
-  return { status: lostUnrecorded ? 'lost' : run.status, recorded: run.status, supervisorAlive, sentinelAlive, lostUnrecorded };
+  return { status: lostUnrecorded ? 'lost' : run.status, recorded: run.status, supervisorAlive, sentinelAlive, lostUnrecorded, earlierBoot: earlier };
 }

@@ -72,6 +72,33 @@ test('a row whose sentinel was never recorded is lost once its supervisor is dea
   assert.deepEqual(history.map((r) => [r.id, r.status]).sort(), [['20261123-000000-dead', 'lost'], ['20261123-000001-live', 'running']]);
 });
 
+test('a run from before the last reboot is lost (reason rebooted), and its recorded pids, live again now, are never its members', async () => {
+  const home = tempHome();
+  // the row's supervisor pid and start time name a live process of this boot (this test): another boot's
+  // identity must not be taken for it, nor may reap plan to signal it
+  const db = openLedger(join(home, 'ledger.sqlite'));
+  insertRun(db, {
+    id: '20261123-000002-boot', kind: 'run', name: null, argv: '["run","--","x"]', cwd: '/', uid: 0, user: 'root', host: 'h',
+    supervisor_pid: process.pid, supervisor_starttime: readStat(process.pid)!.starttime, config: null, started_at: Date.now(),
+    boot_id: 'an-earlier-boot', start_ticks: 0,
+  });
+  const bystander = spawn('sleep', ['1000'], { stdio: 'ignore' });
+  t.pid(bystander.pid);
+  const by = await waitFor(() => readStat(bystander.pid!), 'the bystander');
+  db.prepare("INSERT INTO registry (pid, starttime, run_id, job_id, first_seen) VALUES (?, ?, '20261123-000002-boot', NULL, 0)").run(bystander.pid!, by.starttime);
+  db.close();
+  const history = await json<HistoryRun[]>(['history', '--json'], home);
+  assert.deepEqual(history.map((r) => [r.status, r.stopReason]), [['lost', 'rebooted']]);
+  const ps = await runCorral(['ps'], { home });
+  assert.match(ps.stdout, /started before the machine last rebooted/);
+  const plan = await runCorral(['reap', '--run', '20261123-000002-boot', '--dry-run', '--json'], { home });
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.deepEqual((JSON.parse(plan.stdout) as { plan: { targets: unknown[] } }).plan.targets, []);
+  const gone = new Promise((r) => bystander.once('exit', r));
+  bystander.kill('SIGKILL');
+  await gone;
+});
+
 test('an unknown or ambiguous reference exits 2 in every command, naming the candidates', async () => {
   const home = tempHome();
   for (let i = 0; i < 2; i++) assert.equal((await runCorral(['run', '--', 'true'], { home })).code, 0);
