@@ -141,8 +141,9 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
     }
   }
   const leftovers = present(found).map((m) => describeLeftover(m, snap, eperm.has(identityKey(m))));
-  for (const pid of all.keys()) refused.delete(Number(pid.split(':')[0]));
-  return { members: [...all.values()], killed: sentKill.size, leftovers, ms: performance.now() - started, escalated, refused: [...refused.values()] };
+  // a process refused in one round and a member in another (found by a real tie later) is a member
+  const memberPids = new Set([...all.values()].map((m) => m.pid));
+  return { members: [...all.values()], killed: sentKill.size, leftovers, ms: performance.now() - started, escalated, refused: [...refused.values()].filter((r) => !memberPids.has(r.pid)) };
 }
 
 /**
