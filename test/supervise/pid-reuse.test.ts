@@ -29,6 +29,7 @@ for (const mode of ['live', 'lost'] as const) {
     if (!root) return skipOrFail(ctx, 'needs root for a pid namespace and ns_last_pid');
     const r = await scenario(mode);
     assert.equal(r.reused, true, 'the unrelated session got the leader pid');
+    if (mode === 'live') assert.equal(r.duringTeardown, true, 'while the teardown was still in its grace period');
     assert.equal(r.witnessTerms, 0, 'it received no stop signal');
     assert.equal(r.witnessAlive, true, 'it is alive');
     assert.equal(r.membersLeft, 0, "the job's own member outside the session is gone");
