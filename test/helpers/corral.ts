@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, chownSync } from 'node:fs';
+import { mkdtempSync, chownSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +13,22 @@ export const FIXTURES = join(ROOT, 'test', 'fixtures');
  * (it refuses a home another user owns or can write). A test that runs corral as another user (nobody)
  * gives that uid as owner; the test itself then reads that ledger with openLedger(path, { allowOwner }).
  */
+const homes: string[] = [];
+// Removed when the test file's process ends (every process it started is gone by then); thousands of
+// homes would otherwise pile up in /tmp run after run. A home something is still mounted on stays.
+process.once('exit', () => {
+  for (const dir of homes) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* busy (a tmpfs a test could not unmount): left for the machine's tmp cleaning */
+    }
+  }
+});
+
 export function tempHome(owner?: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'corral-home-'));
+  homes.push(dir);
   if (owner !== undefined) chownSync(dir, owner, owner);
   return dir;
 }
