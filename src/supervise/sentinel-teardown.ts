@@ -1,16 +1,15 @@
 import { existsSync, statSync, writeSync } from 'node:fs';
 import { formatDuration } from '../config/duration.ts';
 import { openLedger, type Db } from '../ledger/db.ts';
-import { addEvent } from '../ledger/events.ts';
-import { attemptsOfRun, finishAttempt, jobsOfRun, updateJob, type JobRow } from '../ledger/jobs.ts';
+import { recordLostRun, unfinishedJobs } from '../ledger/lost-run.ts';
 import { ledgerPath } from '../ledger/location.ts';
-import { getRun, updateRun } from '../ledger/runs.ts';
+import { getRun } from '../ledger/runs.ts';
 import { removeCgroup } from '../os/cgroup.ts';
-import { currentBootId, ticksNow } from '../proc/clock.ts';
+import { currentBootId } from '../proc/clock.ts';
 import { isAlive, type Identity } from '../proc/identity.ts';
 import { scopesFromLedger } from './ledger-scopes.ts';
 import { readScopeFd, scopesFromState, unionScopes, type ScopeState } from './sentinel-scope.ts';
-import { teardown, type TeardownResult } from './teardown.ts';
+import { teardown } from './teardown.ts';
 
 export interface SentinelFds {
   /** the sentinel's own copy of the run's scope (sentinel-scope.ts) */
@@ -53,7 +52,7 @@ export async function sentinelTeardown(runId: string, log: (s: string) => void, 
       log(`sentinel: supervisor ${supervisor.pid} is still alive; its pipe closed unexpectedly, tearing down anyway`);
     }
     const config = run ? (JSON.parse(run.config ?? '{}') as { graceMs?: number; stopSignal?: NodeJS.Signals }) : {};
-    const jobs = run && db ? jobsOfRun(db, runId).filter((j) => j.state === 'running' || j.state === 'pending') : [];
+    const jobs = run && db ? unfinishedJobs(db, runId) : [];
     const fromLedger = run && db ? scopesFromLedger(db, run, { jobs }) : [];
     const scopes = unionScopes(state ? scopesFromState(state) : [], fromLedger);
     const started = performance.now();
@@ -61,7 +60,7 @@ export async function sentinelTeardown(runId: string, log: (s: string) => void, 
     const runCgroup = own?.cgroup ?? run?.cgroup;
     if (runCgroup) removeCgroup(runCgroup);
     const ms = Math.round(performance.now() - started);
-    if (run && db) recordLost(db, runId, jobs, result, ms);
+    if (run && db) recordLostRun(db, runId, 'supervisor-lost', { jobs, event: { kind: 'supervisor-lost', data: { members: result.members.length, leftovers: result.leftovers, teardownMs: ms } } });
     const where = run ? '' : ' (its ledger is gone: nothing was recorded)';
     say(`sentinel: run ${runId} lost its supervisor; stopped ${result.members.length} process(es) in ${formatDuration(ms)}, ${result.leftovers.length} left${where}`);
     return result.leftovers.length ? 1 : 0;
@@ -88,16 +87,6 @@ function openOwnLedger(recorded: { path: string; dev: number; ino: number } | nu
     return null;
   }
   return existsSync(path) ? openLedger(path) : null;
-}
-
-function recordLost(db: Db, runId: string, jobs: JobRow[], result: TeardownResult, teardownMs: number): void {
-  const now = Date.now(); // a wall-clock time for people to read, never compared
-  for (const j of jobs) updateJob(db, j.id, { state: 'lost', ended_at: now, stop_reason: 'supervisor-lost' });
-  for (const a of attemptsOfRun(db, runId)) {
-    if (a.ended_at === null) finishAttempt(db, a.id, { ended_at: now, exit_code: null, signal: null, stop_reason: 'supervisor-lost', leftovers: null });
-  }
-  updateRun(db, runId, { status: 'lost', stop_reason: 'supervisor-lost', ended_at: now, end_ticks: ticksNow() });
-  addEvent(db, runId, null, 'supervisor-lost', { members: result.members.length, leftovers: result.leftovers, teardownMs });
 }
 
 function writeQuietly(fd: number, text: string): void {

@@ -3,11 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from '../config/duration.ts';
 import type { Db } from '../ledger/db.ts';
 import { addEvent } from '../ledger/events.ts';
-import { attemptsOfRun, finishAttempt, jobsOfRun, updateJob } from '../ledger/jobs.ts';
+import { recordLostRun, unfinishedJobs } from '../ledger/lost-run.ts';
 import { runState } from '../ledger/run-state.ts';
-import { getRun, updateRun, type RunRow } from '../ledger/runs.ts';
+import { getRun, type RunRow } from '../ledger/runs.ts';
 import { removeCgroup } from '../os/cgroup.ts';
-import { ticksNow } from '../proc/clock.ts';
 import { signalIdentity } from '../proc/signal.ts';
 import { scopesFromLedger } from './ledger-scopes.ts';
 import type { Leftover } from './leftovers.ts';
@@ -121,15 +120,10 @@ export async function stopRun(db: Db, run: RunRow, opts: StopOptions = {}): Prom
 
 /** The sentinel's work, done by `corral stop` for a run whose supervisor and sentinel are both gone. */
 async function tearDownLost(db: Db, run: RunRow, opts: { graceMs: number; signal: NodeJS.Signals }, done: (o: StopOutcome, r: RunRow, m: number, l: Leftover[]) => StopResult): Promise<StopResult> {
-  const jobs = jobsOfRun(db, run.id).filter((j) => j.state === 'running' || j.state === 'pending');
-  const attempts = attemptsOfRun(db, run.id);
+  const jobs = unfinishedJobs(db, run.id);
   const startedMs = performance.now();
   const result = await teardown(scopesFromLedger(db, run, { jobs }), { signal: opts.signal, graceMs: opts.graceMs, unkillableMs: UNKILLABLE_MS });
   if (run.cgroup) removeCgroup(run.cgroup);
-  const now = Date.now();
-  for (const j of jobs) updateJob(db, j.id, { state: 'lost', ended_at: now, stop_reason: 'stopped' });
-  for (const a of attempts) if (a.ended_at === null) finishAttempt(db, a.id, { ended_at: now, exit_code: null, signal: null, stop_reason: 'stopped', leftovers: null });
-  updateRun(db, run.id, { status: 'lost', stop_reason: 'stopped', ended_at: now, end_ticks: ticksNow() });
-  addEvent(db, run.id, null, 'stop', { by: 'corral stop', members: result.members.length, leftovers: result.leftovers, teardownMs: performance.now() - startedMs });
+  recordLostRun(db, run.id, 'stopped', { jobs, event: { kind: 'stop', data: { by: 'corral stop', members: result.members.length, leftovers: result.leftovers, teardownMs: performance.now() - startedMs } } });
   return done('torn-down', getRun(db, run.id) ?? run, result.members.length, result.leftovers);
 }
