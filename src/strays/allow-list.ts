@@ -130,8 +130,19 @@ function globMatch(glob: string, text: string): boolean {
   return re.test(text);
 }
 
+/**
+ * The session whose orphans count as init's own services: pid 1's, unless corral itself runs in it. In a
+ * container whose entrypoint never calls setsid, every shell and every leftover shares init's session, so
+ * the rule could not tell a service from a user's orphan and would hide all of them.
+ */
+export function initServiceSession(snap: ReadonlyMap<number, ProcInfo>, selfPid = process.pid): number | undefined {
+  const initSid = snap.get(1)?.sid;
+  const selfSid = snap.get(selfPid)?.sid ?? readStat(selfPid)?.sid;
+  return initSid === undefined || initSid === selfSid ? undefined : initSid;
+}
+
 export interface AllowContext {
-  /** the session id of pid 1 */
+  /** the session of init's own services (initServiceSession), or undefined when it cannot be told apart */
   initSid: number | undefined;
   /** starttime (ticks) before which a session leader counts as a boot-time daemon */
   bootDaemonTicks: number;

@@ -7,7 +7,7 @@ import { readlinkSync } from 'node:fs';
 import { takeSnapshot, type ProcInfo, type Snapshot } from '../proc/snapshot.ts';
 import { readStat, readWchan } from '../proc/stat.ts';
 import { protectedPids } from '../supervise/members.ts';
-import { loadAllowList, type AllowContext, type AllowList } from './allow-list.ts';
+import { initServiceSession, loadAllowList, type AllowContext, type AllowList } from './allow-list.ts';
 import { Attributor } from './attribution.ts';
 import { commandOf, detectRewritten, parentFacts, trimArgv, userResolver } from './facts.ts';
 import { gpuUseByPid, readGpuView } from './gpu-view.ts';
@@ -69,7 +69,7 @@ export async function scanStrays(opts: ScanOptions = {}): Promise<StrayScan> {
   const allow = opts.allowList ?? loadAllowList();
   const userOf = userResolver();
   const bootTicks = Math.floor((allow.bootGraceMs * CLOCK_TICKS) / 1000);
-  const allowCtx: AllowContext = { initSid: snap.get(1)?.sid, bootDaemonTicks: bootTicks, userOf };
+  const allowCtx: AllowContext = { initSid: initServiceSession(snap), bootDaemonTicks: bootTicks, userOf };
   const cpuDelta = opts.sampleMs ? await sampleCpu(snap, gpuByPid.keys(), opts.sampleMs) : undefined;
   const ctx: RuleContext = {
     snap, attributor: new Attributor(snap, ledger), allow, allowCtx, gpuByPid, cpuDelta, sampleMs: opts.sampleMs,

@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { UsageError } from '../../src/config/errors.ts';
 import type { ProcInfo } from '../../src/proc/snapshot.ts';
 import { readProc } from '../../src/proc/snapshot.ts';
-import { DEFAULT_ALLOW_NAMES, defaultAllowList, loadAllowList, matchAllowList, type ExeFacts } from '../../src/strays/allow-list.ts';
+import { DEFAULT_ALLOW_NAMES, defaultAllowList, initServiceSession, loadAllowList, matchAllowList, type ExeFacts } from '../../src/strays/allow-list.ts';
 import { EMPTY_LEDGER } from '../../src/strays/ledger-view.ts';
 import { scanStrays } from '../../src/strays/scan.ts';
 import { Tracker, findByToken, waitFor } from '../helpers/procs.ts';
@@ -78,6 +78,21 @@ test('a built-in name with the wrong executable, a user-writable one, or a user 
   assert.equal(matchAllowList(agent, list, as({ path: '/usr/bin/ssh-agent', uid: 0, mode: 0o102755 })), 'name ssh-agent', "a user's real ssh-agent");
   const broker = proc({ comm: 'dbus-broker-lau', uid: 0 });
   assert.equal(matchAllowList(broker, list, as({ path: '/usr/bin/dbus-broker-launch', uid: 0, mode: 0o100755 })), 'name dbus-broker-lau', 'comm is cut to 15 characters');
+});
+
+/* CI ran the suite in a container whose pid 1 never called setsid: every orphan there shared init's session. */
+test("init's session allow-lists orphans only when corral itself runs outside it", () => {
+  const snap = (selfSid: number) => new Map([
+    [1, proc({ pid: 1, ppid: 0, sid: 1, pgid: 1 })],
+    [50, proc({ pid: 50, sid: selfSid, pgid: 50 })],
+    [60, proc({ pid: 60, ppid: 1, sid: 1, pgid: 60 })],
+  ]);
+  const list = defaultAllowList();
+  const judgeIn = (selfSid: number) => matchAllowList(snap(selfSid).get(60)!, list, { ...ctx, initSid: initServiceSession(snap(selfSid), 50) });
+  assert.equal(initServiceSession(snap(7), 50), 1);
+  assert.equal(judgeIn(7), "init's own session", 'a host: a service init started, seen from a login session');
+  assert.equal(initServiceSession(snap(1), 50), undefined);
+  assert.equal(judgeIn(1), undefined, "a container: corral shares init's session, so an orphan there is a stray like any other");
 });
 
 const t = new Tracker();
