@@ -38,6 +38,11 @@ export function gpuProcessRows(scan: StrayScan): GpuProcessRow[] {
   });
 }
 
+/** What `corral gpus --json` prints (the dashboard's /api/gpus serves the same). */
+export function gpusJson(scan: StrayScan) {
+  return { devices: scan.gpu.devices, processes: gpuProcessRows(scan), probes: scan.gpu.probes };
+}
+
 export function register(program: Command): void {
   program
     .command('gpus')
@@ -52,8 +57,9 @@ Examples:
   corral gpus --json | jq '.processes[] | select(.reasons | length > 0)'`)
     .action(async (flags: { json?: boolean }) => {
       const { scan } = await runScan(prepareScan({}));
-      const rows = gpuProcessRows(scan);
-      if (flags.json) return printJson({ devices: scan.gpu.devices, processes: rows, probes: scan.gpu.probes });
+      const json = gpusJson(scan);
+      if (flags.json) return printJson(json);
+      const rows = json.processes;
       if (!scan.gpu.devices.length) {
         const why = scan.gpu.probes.map((p) => `${p.name}: ${p.ok ? 'ok' : (p.error ?? 'failed')}`).join('; ');
         process.stdout.write(`no GPU devices found (${why})\n`);

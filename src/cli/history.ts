@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { formatDuration } from '../config/duration.ts';
 import { UsageError } from '../config/errors.ts';
-import { openLedgerToRead } from '../ledger/db.ts';
+import { openLedgerToRead, type Db } from '../ledger/db.ts';
 import { listRuns, RUN_STATUSES, type RunRow, type RunStatus } from '../ledger/runs.ts';
 import { runState, unrecordedReason, type RunState } from '../ledger/run-state.ts';
 import { parseCount } from '../config/pool-values.ts';
@@ -50,18 +50,7 @@ Examples:
   corral history --json -n 100`)
     .action((flags: { json?: boolean; limit: string; status?: RunStatus }) => {
       const limit = parseLimit(flags.limit);
-      const db = openLedgerToRead();
-      // 'running' and 'lost' are judged now: a row recorded running may be lost
-      const query = flags.status === 'running' || flags.status === 'lost' ? ['running', 'lost'] as RunStatus[] : flags.status;
-      let snap: Snapshot | undefined;
-      const runs: Shown[] = listRuns(db, { status: query, limit: flags.status ? 100_000 : limit })
-        .map((row) => {
-          const state = runState(row);
-          const strays = state.lostUnrecorded ? membersOfRun(db, row, (snap ??= takeSnapshot({ cgroup: false }))).size : null;
-          return { row, state, strays };
-        })
-        .filter((r) => !flags.status || r.state.status === flags.status)
-        .slice(0, limit);
+      const runs = selectRuns(openLedgerToRead(), limit, flags.status);
       if (flags.json) return printJson(runs.map(toJson));
       if (!runs.length) return void process.stdout.write(flags.status ? `no ${flags.status} runs\n` : 'no runs yet: start one with corral run -- CMD\n');
       const rows = runs.map(({ row: r, state, strays }) => [
@@ -75,6 +64,26 @@ Examples:
       for (const r of rows) r[8] = fitLine(r[8]!, budget);
       process.stdout.write(table(rows, header));
     });
+}
+
+/** The newest `limit` runs (of one status), each judged now: a row recorded running may be lost. */
+function selectRuns(db: Db, limit: number, status?: RunStatus): Shown[] {
+  // 'running' and 'lost' are judged now: a row recorded running may be lost
+  const query = status === 'running' || status === 'lost' ? ['running', 'lost'] as RunStatus[] : status;
+  let snap: Snapshot | undefined;
+  return listRuns(db, { status: query, limit: status ? 100_000 : limit })
+    .map((row) => {
+      const state = runState(row);
+      const strays = state.lostUnrecorded ? membersOfRun(db, row, (snap ??= takeSnapshot({ cgroup: false }))).size : null;
+      return { row, state, strays };
+    })
+    .filter((r) => !status || r.state.status === status)
+    .slice(0, limit);
+}
+
+/** What `corral history --json` prints (the dashboard's /api/runs serves the same as its history). */
+export function historyJson(db: Db, limit: number, status?: RunStatus) {
+  return selectRuns(db, limit, status).map(toJson);
 }
 
 function commandOf(r: RunRow): string {

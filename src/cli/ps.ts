@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { formatDuration } from '../config/duration.ts';
-import { openLedgerToRead } from '../ledger/db.ts';
-import { listRuns } from '../ledger/runs.ts';
+import { openLedgerToRead, type Db } from '../ledger/db.ts';
+import { listRuns, type RunRow } from '../ledger/runs.ts';
 import { jobsOfRun } from '../ledger/jobs.ts';
 import { resolveRunRef } from '../ledger/refs.ts';
 import { runState } from '../ledger/run-state.ts';
 import { ageMs, CLOCK_TICKS, pageSize } from '../proc/clock.ts';
-import { takeSnapshot, type ProcInfo } from '../proc/snapshot.ts';
+import { takeSnapshot, type ProcInfo, type Snapshot } from '../proc/snapshot.ts';
 import { paint, printJson, visibleDeep } from './output.ts';
 import { membersOfRun } from './run-members.ts';
 
@@ -40,27 +40,7 @@ Examples:
     .action((ref: string | undefined, flags: { json?: boolean }) => {
       const db = openLedgerToRead();
       const only = ref === undefined ? undefined : resolveRunRef(db, ref);
-      const snap = takeSnapshot({ cgroup: false });
-      const now = Date.now();
-      const rows = only ? [only].filter((r) => r.status === 'running') : listRuns(db, { status: 'running', limit: 1000 });
-      const runs = rows.map((run) => {
-        const state = runState(run);
-        const members = membersOfRun(db, run, snap);
-        const jobs = jobsOfRun(db, run.id).map((j) => {
-          const mine = [...members.values()].filter((m) => m.jobId === j.id).map((m) => snap.get(m.pid)!);
-          return { id: j.id, name: j.name, role: j.role, state: j.state, attempts: j.attempts, processes: buildTree(mine, members, now) };
-        });
-        const unattributed = [...members.values()].filter((m) => m.jobId === run.id).map((m) => snap.get(m.pid)!);
-        if (unattributed.length) jobs.push({ id: run.id, name: '(run)', role: 'adopted', state: 'running', attempts: 0, processes: buildTree(unattributed, members, now) });
-        return {
-          id: run.id, name: run.name, kind: run.kind, status: state.status, startedAt: run.started_at,
-          // boot-relative: a stepped wall clock does not change how long a run has been up
-          upMs: run.start_ticks !== null ? ageMs(run.start_ticks) : now - run.started_at, supervisorPid: run.supervisor_pid,
-          supervisorAlive: state.supervisorAlive, sentinelAlive: state.sentinelAlive,
-          // of a lost run, every process still alive is a stray: nothing of corral will stop it
-          strays: state.lostUnrecorded ? members.size : 0, rebooted: state.earlierBoot, containment: run.containment, jobs,
-        };
-      });
+      const runs = liveRunsJson(db, takeSnapshot({ cgroup: false }), only);
       if (flags.json) return printJson(runs);
       if (only && !runs.length) return void process.stdout.write(`run ${only.id} is not running (${only.status}): see corral history\n`);
       if (!runs.length) return void process.stdout.write('no live runs\n');
@@ -81,6 +61,30 @@ Examples:
         }
       }
     });
+}
+
+/** What `corral ps --json` prints: the live runs (or only `only`), per job its process tree, judged against one snapshot. */
+export function liveRunsJson(db: Db, snap: Snapshot, only?: RunRow) {
+  const now = Date.now();
+  const rows = only ? [only].filter((r) => r.status === 'running') : listRuns(db, { status: 'running', limit: 1000 });
+  return rows.map((run) => {
+    const state = runState(run);
+    const members = membersOfRun(db, run, snap);
+    const jobs = jobsOfRun(db, run.id).map((j) => {
+      const mine = [...members.values()].filter((m) => m.jobId === j.id).map((m) => snap.get(m.pid)!);
+      return { id: j.id, name: j.name, role: j.role, state: j.state, attempts: j.attempts, processes: buildTree(mine, members, now) };
+    });
+    const unattributed = [...members.values()].filter((m) => m.jobId === run.id).map((m) => snap.get(m.pid)!);
+    if (unattributed.length) jobs.push({ id: run.id, name: '(run)', role: 'adopted', state: 'running', attempts: 0, processes: buildTree(unattributed, members, now) });
+    return {
+      id: run.id, name: run.name, kind: run.kind, status: state.status, startedAt: run.started_at,
+      // boot-relative: a stepped wall clock does not change how long a run has been up
+      upMs: run.start_ticks !== null ? ageMs(run.start_ticks) : now - run.started_at, supervisorPid: run.supervisor_pid,
+      supervisorAlive: state.supervisorAlive, sentinelAlive: state.sentinelAlive,
+      // of a lost run, every process still alive is a stray: nothing of corral will stop it
+      strays: state.lostUnrecorded ? members.size : 0, rebooted: state.earlierBoot, containment: run.containment, jobs,
+    };
+  });
 }
 
 const FINISHED = new Set(['succeeded', 'failed', 'stopped', 'skipped', 'lost']);

@@ -4,7 +4,7 @@ import { resolveRunFlag } from '../ledger/refs.ts';
 import { formatDuration } from '../config/duration.ts';
 import { formatBytes } from '../strays/gpu-view.ts';
 import { addScanOptions, prepareScan, runScan, type ScanFlags } from '../strays/query.ts';
-import { scanToJson } from '../strays/scan.ts';
+import { scanToJson, type StrayScan } from '../strays/scan.ts';
 import { EN } from '../strays/text-en.ts';
 import type { Stray } from '../strays/types.ts';
 import { paint, printJson, say, table, visibleDeep } from './output.ts';
@@ -54,6 +54,11 @@ export function renderStrays(raw: Stray[]): string {
   return out.join('');
 }
 
+/** What `corral strays --json` prints (the dashboard's /api/strays serves the same). */
+export function straysJson(scan: StrayScan, strays: Stray[]) {
+  return { ...scanToJson(scan), strays };
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('strays')
@@ -79,7 +84,7 @@ $CORRAL_HOME/strays-allow.yaml (names, commands, cgroups, users) or pass --allow
       flags.run = resolveRunFlag(openLedgerToRead(), flags.run);
       const query = prepareScan(flags);
       const { scan, strays } = await runScan(query);
-      if (flags.json) return printJson({ ...scanToJson(scan), strays });
+      if (flags.json) return printJson(straysJson(scan, strays));
       if (!strays.length) {
         process.stdout.write(`no strays among ${scan.processCount} processes\n`);
         return;
