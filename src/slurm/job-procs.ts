@@ -1,0 +1,64 @@
+import type { GpuProcess, GpuView } from '../gpu/types.ts';
+import { readProcText } from '../proc/stat.ts';
+import type { ProcInfo, Snapshot } from '../proc/snapshot.ts';
+import { usesDevice } from '../strays/gpu-view.ts';
+import type { SlurmJob } from './job-env.ts';
+
+/** How a process was found to be the job's. */
+export type JobVia = 'slurm-env' | 'gpu' | 'cgroup';
+
+export interface JobProcess {
+  pid: number;
+  starttime: number;
+  via: JobVia;
+}
+
+/** Processes on any of the job's GPUs, whoever owns them. */
+export function holdersOf(view: GpuView, gpus: number[]): GpuProcess[] {
+  return view.processes.filter((p) => gpus.some((g) => usesDevice(p, g)));
+}
+
+/** True when an environ block carries VAR=value exactly (NUL-separated). */
+function hasVar(block: string, name: string, value: string): boolean {
+  const entry = `${name}=${value}`;
+  return block.startsWith(entry + '\0') || block.includes('\0' + entry + '\0') || block === entry || block.endsWith('\0' + entry);
+}
+
+/**
+ * Slurm puts SLURM_JOB_ID in every job process's environment, and it survives setsid, double forks and
+ * re-parenting to init, which is exactly how strays escape proctrack/linuxproc. Ids repeat across
+ * clusters (and restarts of slurmctld), so the cluster name must match too when Slurm gave one.
+ */
+function carriesJob(p: ProcInfo, job: SlurmJob): boolean {
+  const block = readProcText(`/proc/${p.pid}/environ`);
+  if (block === null) return false;
+  if (!hasVar(block, 'SLURM_JOB_ID', job.id) && !hasVar(block, 'SLURM_JOBID', job.id)) return false;
+  return job.cluster === undefined || hasVar(block, 'SLURM_CLUSTER_NAME', job.cluster);
+}
+
+/** A cgroup v2 path inside the job's cgroup (proctrack/cgroup: .../job_ID/step_X/...). */
+function inJobCgroup(p: ProcInfo, job: SlurmJob): boolean {
+  return p.cgroup !== undefined && new RegExp(`/job_${job.id}(/|$)`).test(p.cgroup);
+}
+
+/**
+ * The job's processes still on this node: its uid's processes that carry the job in their environment
+ * or sit in its cgroup, and its uid's holders of the job's GPUs. Only the job's uid: a marker is
+ * trusted only on the uid that owns the job (another user could copy it), and slurmstepd is root's.
+ */
+export function findJobProcesses(job: SlurmJob, snap: Snapshot, view: GpuView): JobProcess[] {
+  const found = new Map<number, JobProcess>();
+  const add = (p: ProcInfo, via: JobVia) => {
+    if (!found.has(p.pid)) found.set(p.pid, { pid: p.pid, starttime: p.starttime, via });
+  };
+  for (const p of snap.values()) {
+    if (p.uid !== job.uid || p.kernelThread || p.pid === process.pid || p.comm === 'slurmstepd') continue;
+    if (inJobCgroup(p, job)) add(p, 'cgroup');
+    else if (carriesJob(p, job)) add(p, 'slurm-env');
+  }
+  for (const g of holdersOf(view, job.gpus)) {
+    const p = snap.get(g.pid);
+    if (p && p.uid === job.uid && p.comm !== 'slurmstepd') add(p, 'gpu');
+  }
+  return [...found.values()];
+}
