@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
+import { requireKoffi } from '../os/koffi.ts';
 
-// koffi is CommonJS; loaded lazily so commands that never look at GPUs do not pay for it.
-const require = createRequire(import.meta.url);
+// koffi is loaded lazily (in loadNvml) so commands that never look at GPUs do not pay for it.
 
 export const NVML_SUCCESS = 0;
 export const NVML_ERROR_NOT_SUPPORTED = 3;
@@ -62,7 +61,7 @@ function bindFirst(lib: KoffiLib, decl: (name: string) => string, names: string[
 export function loadNvml(path = 'libnvidia-ml.so.1'): NvmlLib {
   const hit = cache.get(path);
   if (hit) return hit;
-  const koffi = require('koffi');
+  const koffi = requireKoffi();
   const lib = koffi.load(path) as KoffiLib;
   const f = (decl: string) => lib.func(decl) as (...a: unknown[]) => number;
   const errorString = lib.func('const char *nvmlErrorString(int result)') as (c: number) => string;

@@ -1,7 +1,4 @@
-import { createRequire } from 'node:module';
-
-// koffi is CommonJS; load it lazily so commands that never make a syscall (help, history) skip it.
-const require = createRequire(import.meta.url);
+import { requireKoffi } from './koffi.ts';
 
 const SYS_PIDFD_SEND_SIGNAL = 424; // the same number on every architecture (asm-generic table)
 const SYS_PIDFD_OPEN = 434;
@@ -23,7 +20,7 @@ let libc: Libc | null | undefined;
 export function loadLibc(): Libc | null {
   if (libc !== undefined) return libc;
   try {
-    const koffi = require('koffi');
+    const koffi = requireKoffi();
     const lib = koffi.load('libc.so.6');
     libc = {
       prctl: lib.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)'),

@@ -1,7 +1,4 @@
-import { createRequire } from 'node:module';
-
-// koffi is CommonJS; loaded lazily, as in ffi.ts, so commands that never need these calls skip it.
-const require = createRequire(import.meta.url);
+import { requireKoffi } from './koffi.ts';
 
 interface TtyLibc {
   dup2: (from: number, to: number) => number;
@@ -14,7 +11,7 @@ let libc: TtyLibc | null | undefined;
 function load(): TtyLibc | null {
   if (libc !== undefined) return libc;
   try {
-    const koffi = require('koffi');
+    const koffi = requireKoffi();
     const lib = koffi.load('libc.so.6');
     libc = { dup2: lib.func('int dup2(int, int)'), errno: () => koffi.errno() };
   } catch {
