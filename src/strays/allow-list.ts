@@ -137,7 +137,8 @@ function globMatch(glob: string, text: string): boolean {
  */
 export function initServiceSession(snap: ReadonlyMap<number, ProcInfo>, selfPid = process.pid): number | undefined {
   const initSid = snap.get(1)?.sid;
-  const selfSid = snap.get(selfPid)?.sid ?? readStat(selfPid)?.sid;
+  // a recorded snapshot without corral in it is judged as seen from outside init's session
+  const selfSid = snap.get(selfPid)?.sid;
   return initSid === undefined || initSid === selfSid ? undefined : initSid;
 }
 
