@@ -24,6 +24,7 @@ const COMMANDS: Record<string, Loader> = {
   reap: () => import('./reap.ts'),
   stop: () => import('./stop.ts'),
   gpus: () => import('./gpus.ts'),
+  ui: () => import('./ui.ts'),
   slurm: () => import('./slurm.ts'),
   __sentinel: () => import('./sentinel.ts'),
 };
