@@ -3,6 +3,7 @@ import { refuseNonUtf8Args } from '../config/argv-bytes.ts';
 import { UsageError } from '../config/errors.ts';
 import { guardStdStreams } from '../jobs/std-streams.ts';
 import { paint, setQuiet } from './output.ts';
+import { packageVersion } from './version.ts';
 
 /** Exit statuses follow timeout(1): 2 bad usage, 125 corral itself failed. */
 export const EXIT_USAGE = 2;
@@ -32,7 +33,7 @@ const COMMANDS: Record<string, Loader> = {
 export function buildProgram(): Command {
   const program = new Command('corral')
     .description('Process supervisor and process janitor for GPU experiment workloads on Linux.\nRuns jobs so that nothing they start survives them; finds and reaps what other tools left behind.')
-    .version('0.1.0')
+    .version(packageVersion())
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()

@@ -1,4 +1,4 @@
-import { closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openLedgerToRead } from '../ledger/db.ts';
 import { openForCreate } from '../os/safe-open.ts';
@@ -7,14 +7,7 @@ import { UsageError } from '../config/errors.ts';
 import { addScanOptions, prepareScan, runScan, type ScanFlags } from '../strays/query.ts';
 import { loadText, parseLang } from '../strays/text.ts';
 import { say } from './output.ts';
-
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '?';
-  }
-}
+import { packageVersion } from './version.ts';
 
 export function register(program: Command): void {
   const cmd = program
@@ -39,7 +32,7 @@ Examples:
       const query = prepareScan(flags);
       const [text, { renderReport }] = await Promise.all([loadText(lang), import('../strays/report.ts')]);
       const { scan, strays } = await runScan(query);
-      const md = renderReport(scan, strays, text, { version: version() });
+      const md = renderReport(scan, strays, text, { version: packageVersion() });
       if (!flags.out) return void process.stdout.write(md);
       // never through a link a user planted, never over a file without --force: root may be the one writing
       const fd = openForCreate(flags.out, { force: Boolean(flags.force) });
