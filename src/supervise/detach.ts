@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { logsDir } from '../ledger/location.ts';
 import { duplicateFd } from '../os/tty.ts';
+import { selfCommand } from './self-command.ts';
 
 /** Set (to 1) only in the corral that `--detach` re-executes: that one supervises, the first one returns. */
 export const DETACHED_VAR = 'CORRAL_DETACHED_SUPERVISOR';
@@ -59,8 +60,8 @@ export function announceDetached(runId: string): void {
  * null with the supervisor's exit status when it ended before that.
  */
 export async function startDetached(): Promise<{ runId: string; pid: number } | { runId: null; status: number }> {
-  const args = [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { ...process.env, [DETACHED_VAR]: '1' } });
+  const [program, ...args] = [...selfCommand(process.execArgv), ...process.argv.slice(2)];
+  const child = spawn(program, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { ...process.env, [DETACHED_VAR]: '1' } });
   const announce = child.stdio[3] as Readable;
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
   const exited = new Promise<number>((resolve) => child.once('exit', (code, sig) => resolve(code ?? 128 + (sig ? constants.signals[sig] : 0))));

@@ -1,12 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { readStat } from '../proc/stat.ts';
 import type { Identity } from '../proc/identity.ts';
+import { selfCommand } from './self-command.ts';
 import './reaper.ts'; // before any spawn: it records every child Node starts
-
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'corral.js');
 
 /** The sentinel's file descriptors: its copy of the run's scope, and corral's own stderr for the summary. */
 export const SCOPE_FD = 3;
@@ -20,7 +18,8 @@ export const NOTIFY_FD = 4;
  * supervisor keeps appending to: the shell never wakes for it. Idle, it is one dash process: about a
  * megabyte resident, no Node.
  */
-const SCRIPT = `read -r line; [ "$line" = clean ] && exit 0; exec "$0" "$1" __sentinel "$2" --scope-fd ${SCOPE_FD} --notify-fd ${NOTIFY_FD}`;
+// $0 is the run id; "$@" starts corral again (selfCommand: the single-file binary alone, else Node and bin/corral.js).
+const SCRIPT = `read -r line; [ "$line" = clean ] && exit 0; exec "$@" __sentinel "$0" --scope-fd ${SCOPE_FD} --notify-fd ${NOTIFY_FD}`;
 
 export interface Sentinel {
   identity: Identity;
@@ -37,7 +36,7 @@ export function startSentinel(runId: string, logDir: string, scopeFd: number): S
   const log = openSync(join(logDir, `${runId}.sentinel.log`), 'a', 0o600);
   let child: ChildProcess;
   try {
-    child = spawn('/bin/sh', ['-c', SCRIPT, process.execPath, BIN, runId], {
+    child = spawn('/bin/sh', ['-c', SCRIPT, runId, ...selfCommand()], {
       detached: true, // its own session: a Ctrl-C to the terminal's foreground group does not reach it
       stdio: ['pipe', log, log, scopeFd, hasFd(2) ? 2 : 'ignore'],
       env: { ...process.env, CORRAL_SENTINEL: '1' },
