@@ -25,6 +25,7 @@ const COMMANDS: Record<string, Loader> = {
   reap: () => import('./reap.ts'),
   stop: () => import('./stop.ts'),
   gpus: () => import('./gpus.ts'),
+  guard: () => import('./guard.ts'),
   ui: () => import('./ui.ts'),
   slurm: () => import('./slurm.ts'),
   __sentinel: () => import('./sentinel.ts'),

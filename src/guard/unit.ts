@@ -1,0 +1,63 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const UNIT_NAME = 'corral-guard.service';
+export const UNIT_PATH = `/etc/systemd/system/${UNIT_NAME}`;
+
+/** The corral executable the unit starts: the one running now, else this checkout's bin/corral.js. */
+export function corralExecutable(argv1 = process.argv[1]): string {
+  if (argv1 && /corral(\.js)?$/.test(argv1) && existsSync(argv1)) return realpathSync(argv1);
+  return fileURLToPath(new URL('../../bin/corral.js', import.meta.url));
+}
+
+const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/(["\\$%])/g, (c) => (c === '%' ? '%%' : c === '$' ? '$$' : `\\${c}`))}"`);
+
+/**
+ * The guard as a system service. KillMode=control-group: a stop ends every process the guard started
+ * (a hook still running). Hardening keeps what the guard needs: /proc of every user (SYS_PTRACE,
+ * DAC_READ_SEARCH), signals (KILL), the owners' terminals (DAC_OVERRIDE), cgroup.kill; nothing more.
+ */
+export function guardUnit(exe = corralExecutable(), policy?: string): string {
+  const args = [exe, 'guard', 'run', ...(policy ? ['--policy', policy] : [])].map(quote).join(' ');
+  return `[Unit]
+Description=corral guard: finds stray processes on this GPU server, tells their owners, reaps by policy
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=simple
+ExecStart=${args}
+ExecReload=/bin/kill -HUP $MAINPID
+KillMode=control-group
+Restart=on-failure
+RestartSec=5s
+StateDirectory=corral-guard
+StateDirectoryMode=0700
+Environment=CORRAL_HOME=%S/corral-guard
+Environment=NO_COLOR=1
+CapabilityBoundingSet=CAP_KILL CAP_SYS_PTRACE CAP_DAC_READ_SEARCH CAP_DAC_OVERRIDE
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=read-only
+PrivateTmp=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictSUIDSGID=yes
+RestrictRealtime=yes
+RestrictNamespaces=yes
+LockPersonality=yes
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
+MemoryMax=1G
+TasksMax=256
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+export function enableCommands(path: string): string[] {
+  const lines = ['systemctl daemon-reload', `systemctl enable --now ${UNIT_NAME}`, `systemctl status ${UNIT_NAME}`, `journalctl -u ${UNIT_NAME} -f`];
+  return path === UNIT_PATH ? lines : [`cp ${path} ${UNIT_PATH}`, ...lines];
+}
