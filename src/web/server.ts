@@ -123,6 +123,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: Context): P
     if (!jobs) return send(res, 404, 'application/json', JSON.stringify({ error: `no run '${run.slice(0, 200)}' in the ledger` }));
     return sendJson(res, { run, jobs }, req.method === 'HEAD');
   }
+  if (url.pathname === '/favicon.ico') return send(res, 204, 'image/x-icon', ''); // browsers ask; nothing to show
   return send(res, 404, 'text/plain', 'not found\n');
 }
 
