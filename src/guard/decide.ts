@@ -69,7 +69,7 @@ export function decide(s: Stray, row: TrackedStray, p: Policy, upMs: number): De
   if (!out.notify && !out.reap) return out;
   const system = systemCgroup(s);
   if (s.pid <= 1) out.skip = 'pid 1 is never acted on';
-  else if (s.runtimeMs < p.minAgeMs) out.skip = `younger than min_age ${formatDuration(p.minAgeMs)} (running ${formatDuration(s.runtimeMs)})`;
+  else if (s.runtimeMs < p.minAgeMs) out.skip = `younger than min_age ${formatDuration(p.minAgeMs)}`; // stable text: a skip is recorded once per identity
   else if (out.reap && system) out.skip = `a system service (cgroup ${system})`;
   else if (out.reap && s.allowListed) out.skip = `allow-listed (${s.allowListed})`;
   if (out.skip) out.notify = out.reap = false;
