@@ -81,7 +81,7 @@ function readRule(v: YamlValue): PolicyRule {
   const keys = v.entries('a rule: {reason or severity, notify, reap}', RULE_KEYS);
   const rule: PolicyRule = {};
   const reason = keys.get('reason');
-  if (reason && !(reason.string() === 'any')) rule.reasons = oneOf(reason, STRAY_REASONS, 'stray reason');
+  if (reason && !(!reason.isList() && reason.string() === 'any')) rule.reasons = oneOf(reason, STRAY_REASONS, 'stray reason');
   const severity = keys.get('severity');
   if (severity) rule.severities = oneOf(severity, SEVERITIES, 'severity');
   if (!reason && !severity) v.missing('reason', 'a reason (or `any`) or a severity', 'e.g. reason: run-ended, or severity: critical');
