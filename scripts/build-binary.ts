@@ -16,7 +16,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { inject } from 'postject';
+import { createRequire } from 'node:module';
+
+// postject ships no types; this is the one call used
+const { inject } = createRequire(import.meta.url)('postject') as { inject: (file: string, resource: string, data: Buffer, opts: { sentinelFuse: string }) => Promise<void> };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
