@@ -59,6 +59,9 @@ test('guard run: metrics over HTTP, SIGHUP reload (good and bad), SIGKILL and re
     g1.child.kill('SIGHUP');
     await waitFor(() => /policy reload failed, keeping the previous policy: .*rules\[0\]\.reap: invalid reap 'soon'/.test(g1.output()), 'the failed reload reported');
     assert.ok(isAlive(holder), 'the old policy (notify only) still holds');
+    // and it is still in force: a new stopped stray is notified under it
+    const late = await startAs(user, tracker, { stopped: true });
+    await waitFor(() => hook.bodies.some((b) => b.pid === late.pid), 'a new stray notified under the kept policy');
 
     // SIGKILL the guard; its successor keeps first-seen and does not notify the same stray again
     const before = (await status(home)).strays.find((s) => s.pid === stopped.pid)!;
