@@ -18,6 +18,9 @@ import { reapStrays } from './reap-strays.ts';
 import { bumpCounter, setMeta } from './state.ts';
 import { recordAction, settleState, trackStrays, updateTracked, type TrackedStray } from './tracked.ts';
 
+/** Notices sent in one pass at most; the rest stay due for the next. */
+export const MAX_NOTICES_PER_PASS = 50;
+
 export interface GuardContext {
   state: Db;
   policy: Policy;
@@ -99,7 +102,8 @@ function planText(d: Decision): string {
 }
 
 async function notifyDue(ctx: GuardContext, judged: Judged[], host: string): Promise<number> {
-  const due = judged.filter((j) => j.decision.notify);
+  // a burst (a node's worth of strays at once) goes out over several passes, never as one flood
+  const due = judged.filter((j) => j.decision.notify).slice(0, MAX_NOTICES_PER_PASS);
   if (!due.length || inQuietHours(ctx.policy)) return 0; // they stay due, and go out when the quiet hours end
   const results = await Promise.all(due.map((j) => sendNotice(ctx.policy.notify, j.stray.uid, buildNotice(j.stray, host, planText(j.decision)))));
   const up = Math.round(uptimeMs());
