@@ -57,7 +57,9 @@ async function freePort(): Promise<number> {
 
 function writeHook(dir: string, which: 'prolog' | 'epilog', env: Record<string, string>): string {
   const path = join(dir, `${which}.sh`);
-  const exports = Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n');
+  // the stand-in GPUs only: a hook in a test never looks at (let alone reaps on) a real GPU of this machine
+  const all = { CORRAL_GPU_DEV_DIR: join(dir, 'dev'), CORRAL_GPU_PROBES: 'procfs', ...env };
+  const exports = Object.entries(all).map(([k, v]) => `export ${k}='${v}'`).join('\n');
   // Slurm runs hooks with no PATH: the wrapper names this checkout's Node and corral
   writeFileSync(path, `#!/bin/sh\nexport PATH='${dirname(process.execPath)}:/usr/bin:/bin:/usr/sbin:/sbin'\n${exports}\nexec '${process.execPath}' '${BIN}' slurm ${which} >> '${join(dir, 'hooks.log')}' 2>&1\n`);
   chmodSync(path, 0o755);
@@ -67,7 +69,8 @@ function writeHook(dir: string, which: 'prolog' | 'epilog', env: Record<string, 
 function slurmConf(dir: string, host: string, ports: number[], opts: ClusterOptions): string {
   const cpus = 2;
   const lines = [
-    'ClusterName=corraltest', `SlurmctldHost=${host}`, 'SlurmUser=root', 'SlurmdUser=root',
+    // a name of its own: job ids repeat across clusters, and the hooks match the cluster name too
+    `ClusterName=c${randomBytes(4).toString('hex')}`, `SlurmctldHost=${host}`, 'SlurmUser=root', 'SlurmdUser=root',
     'AuthType=auth/munge', 'CredType=cred/munge', `AuthInfo=socket=${dir}/munge/munge.sock`,
     `SlurmctldPort=${ports[0]}`, `SlurmdPort=${ports[1]}`,
     `StateSaveLocation=${dir}/state`, `SlurmdSpoolDir=${dir}/spool`,
