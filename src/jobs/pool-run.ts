@@ -3,6 +3,7 @@ import type { GpuView } from '../gpu/types.ts';
 import { addEvent } from '../ledger/events.ts';
 import type { RunStatus } from '../ledger/runs.ts';
 import type { Leftover } from '../supervise/leftovers.ts';
+import type { StopReason } from '../supervise/restart-policy.ts';
 import { exitCodeForSignal, handleStopSignals, stopWasRequested } from '../supervise/signals.ts';
 import type { JobRunner } from './job-runner.ts';
 import { PoolPlan, type PoolTask, type TaskResult } from './pool-plan.ts';
@@ -25,7 +26,13 @@ export interface PoolObserver {
   close(): void;
 }
 
+/** Runs each task elsewhere (corral pool --slurm): the plan, ledger, display and resume stay this scheduler's. */
+export interface TaskBackend {
+  start(session: RunSession, task: PoolTask, slot: PoolSlot): { stop(reason: StopReason): void; done: Promise<TaskResult> };
+}
+
 export interface PoolRunOptions {
+  backend?: TaskBackend;
   spec: PoolSpec;
   argv: string[];
   resume?: ResumeFrom;
@@ -65,7 +72,7 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
   const plan = new PoolPlan(spec, opts.resume?.done);
   if (opts.resume) addEvent(session.db, session.id, null, 'resume', { from: opts.resume.run.id, doneBefore: plan.counts().doneBefore });
   const ctx = session.context();
-  const running = new Map<PoolTask, JobRunner | null>();
+  const running = new Map<PoolTask, Pick<JobRunner, 'stop'> | null>();
   const byName = new Map(plan.tasks.map((t) => [t.name, t]));
   ctx.onEvent = (kind, d) => {
     if (kind === 'log') observer.note(`task ${d.job}: ${d.line}`);
@@ -105,6 +112,13 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
   observer.note(`run ${session.id}: ${spec.slots.length} slot(s), ${plan.tasks.length} task(s)${opts.resume ? `, ${plan.counts().doneBefore} done in ${opts.resume.run.id}` : ''}; containment ${session.describeContainment()}`);
 
   const runOne = async (task: PoolTask, slot: PoolSlot): Promise<TaskResult | null> => {
+    if (opts.backend) {
+      // the GPUs are another machine's: the preflight there is the Slurm prolog's
+      const handle = opts.backend.start(session, task, slot);
+      running.set(task, handle);
+      observer.started(task, slot);
+      return handle.done;
+    }
     const pre = await preflight.beforeTask(slot.gpu, stopWaits.signal);
     if (!pre.go && pre.stopped) return null;
     if (!pre.go) {
