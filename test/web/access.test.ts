@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { after, test } from 'node:test';
-import { runCorral, tempHome } from '../helpers/corral.ts';
+import { startCorral, tempHome } from '../helpers/corral.ts';
 import { Tracker } from '../helpers/procs.ts';
 import { startUi, stopCorral } from './web-kit.ts';
 
@@ -25,6 +25,16 @@ function statusWithHost(url: string, host: string): Promise<number> {
   });
 }
 
+/** corral ui that must refuse to start: killed after a deadline if it serves instead, so the test fails, never hangs. */
+async function refused(args: string[]) {
+  const p = startCorral(['ui', ...args], { home: tempHome() });
+  t.pid(p.child.pid);
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+  const res = await p.done;
+  clearTimeout(timer);
+  return res;
+}
+
 async function ui(args: string[], env: NodeJS.ProcessEnv = {}) {
   const s = await startUi(tempHome(), env, args);
   t.pid(s.ui.child.pid);
@@ -33,14 +43,14 @@ async function ui(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 test('a bind beyond loopback without a token is refused with exit 2, saying how to do it safely; so is a bad --listen', async () => {
-  const res = await runCorral(['ui', '--listen', '0.0.0.0:0'], { home: tempHome() });
+  const res = await refused(['--listen', '0.0.0.0:0']);
   assert.equal(res.code, 2);
   assert.match(res.stderr, /refusing to serve the dashboard on 0\.0\.0\.0 without a token/);
   assert.match(res.stderr, /ssh -L/);
-  const bad = await runCorral(['ui', '--listen', 'nohost'], { home: tempHome() });
+  const bad = await refused(['--listen', 'nohost']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--listen 'nohost' is not HOST:PORT/);
-  const short = await runCorral(['ui', '--listen', '0.0.0.0:0', '--token', 'abc'], { home: tempHome() });
+  const short = await refused(['--listen', '0.0.0.0:0', '--token', 'abc']);
   assert.equal(short.code, 2);
   assert.match(short.stderr, /token must be 8 to 1024 characters/);
 });
@@ -66,7 +76,7 @@ test('an explicit port that is taken fails clearly with exit 2', async () => {
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
   const port = (blocker.address() as { port: number }).port;
   try {
-    const res = await runCorral(['ui', '--listen', `127.0.0.1:${port}`], { home: tempHome() });
+    const res = await refused(['--listen', `127.0.0.1:${port}`]);
     assert.equal(res.code, 2);
     assert.match(res.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: port ${port} is taken`));
   } finally {
