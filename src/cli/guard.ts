@@ -49,7 +49,7 @@ built-in default notifies and never reaps. See docs/guard.md.`);
     .option('--policy <file>', 'the policy file (YAML)')
     .option('--json', 'machine-readable')
     .action(async (f: { policy?: string; json?: boolean }) => {
-      const { checkPolicy } = await import('../guard/check.ts');
+      const { checkPolicy } = await import('../guard/inspect.ts');
       const rows = await checkPolicy(f.policy);
       if (f.json) return printJson(rows);
       say(`policy ${rows.policy}`);
@@ -63,7 +63,7 @@ built-in default notifies and never reaps. See docs/guard.md.`);
     .action(async (f: { json?: boolean; limit: string }) => {
       const limit = Number(f.limit);
       if (!Number.isInteger(limit) || limit < 0 || limit > 10_000) throw new UsageError(`--limit '${f.limit}' is not a count`, 'give a whole number from 0 to 10000');
-      const { guardStatus } = await import('../guard/status.ts');
+      const { guardStatus } = await import('../guard/inspect.ts');
       const st = guardStatus(limit);
       if (f.json) return printJson(st);
       if (!st.lastScanAt) return void process.stdout.write('no guard state here: the guard has not run with this corral home\n');
@@ -78,7 +78,7 @@ built-in default notifies and never reaps. See docs/guard.md.`);
     .option('--output <file>', 'write the unit here (default /etc/systemd/system/corral-guard.service, as root)')
     .option('--force', 'replace an existing unit file')
     .action(async (f: { policy?: string; output?: string; force?: boolean }) => {
-      const { installUnit } = await import('../guard/install.ts');
+      const { installUnit } = await import('../guard/unit.ts');
       const { path, commands } = installUnit(f);
       say(`wrote ${path}`);
       process.stdout.write(`To enable the guard:\n${commands.map((c) => `  ${c}\n`).join('')}`);

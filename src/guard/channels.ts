@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { noticeText, type StrayNotice } from './message.ts';
+import type { Policy } from './policy.ts';
 
 /** A hook's stdout/stderr are drained but only this much is kept for the record. */
 const MAX_HOOK_OUTPUT = 4096;
@@ -92,4 +93,18 @@ export function writeToTerminals(uid: number, n: StrayNotice): string {
     }
   }
   return `terminal ${written} tty`;
+}
+
+/**
+ * Sends one notice on every channel the policy names, all at once, each with its own deadline, and
+ * returns what happened on each ("webhook 200; command ok; terminal 1 tty"). A failed channel is recorded,
+ * never retried in a loop: the stray is notified again only after notify.repeat.
+ */
+export async function sendNotice(cfg: Policy['notify'], uid: number, n: StrayNotice): Promise<string> {
+  const sends: Promise<string>[] = [];
+  if (cfg.webhook) sends.push(sendWebhook(cfg.webhook, n, cfg.timeoutMs));
+  if (cfg.command) sends.push(runCommandHook(cfg.command, n, cfg.timeoutMs));
+  if (cfg.terminal) sends.push(Promise.resolve(writeToTerminals(uid, n)));
+  if (!sends.length) return 'no channel configured';
+  return (await Promise.all(sends)).join('; ');
 }

@@ -11,7 +11,7 @@ import { scanStrays, type StrayScan } from '../strays/scan.ts';
 import type { Stray } from '../strays/types.ts';
 import { coverage, coversUser, decide, inQuietHours, type Decision } from './decide.ts';
 import { buildNotice } from './message.ts';
-import { sendNotice } from './notify.ts';
+import { sendNotice } from './channels.ts';
 import type { Policy } from './policy.ts';
 import { probeGpusWithDeadline } from './gpu-deadline.ts';
 import { reapStrays } from './reap-strays.ts';

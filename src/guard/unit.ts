@@ -1,5 +1,8 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { closeSync, existsSync, realpathSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UsageError } from '../config/errors.ts';
+import { openForCreate } from '../os/safe-open.ts';
 
 export const UNIT_NAME = 'corral-guard.service';
 export const UNIT_PATH = `/etc/systemd/system/${UNIT_NAME}`;
@@ -60,4 +63,18 @@ WantedBy=multi-user.target
 export function enableCommands(path: string): string[] {
   const lines = ['systemctl daemon-reload', `systemctl enable --now ${UNIT_NAME}`, `systemctl status ${UNIT_NAME}`, `journalctl -u ${UNIT_NAME} -f`];
   return path === UNIT_PATH ? lines : [`cp ${path} ${UNIT_PATH}`, ...lines];
+}
+
+/** Writes the unit (never through a link, never over a file without --force) and returns the enable commands. */
+export function installUnit(f: { policy?: string; output?: string; force?: boolean }): { path: string; commands: string[] } {
+  const root = process.geteuid?.() === 0;
+  if (!f.output && !root) throw new UsageError(`writing ${UNIT_PATH} needs root`, 'run sudo corral guard install, or write the unit elsewhere with --output FILE');
+  const path = f.output ? resolve(f.output) : UNIT_PATH;
+  const fd = openForCreate(path, { force: Boolean(f.force), mode: 0o644 });
+  try {
+    writeSync(fd, guardUnit(undefined, f.policy ? resolve(f.policy) : undefined));
+  } finally {
+    closeSync(fd);
+  }
+  return { path, commands: enableCommands(path) };
 }
