@@ -10,8 +10,9 @@ import { printJson, say } from './output.ts';
 // Both read (and remove) what the environment says about this corral before any task's environment is built.
 import { announceDetached, isDetachedSupervisor } from '../supervise/detach.ts';
 import '../supervise/signals.ts';
+import { prepareSlurmPool, type SlurmPoolFlags } from '../slurm/pool-slurm.ts';
 
-interface PoolFlags extends PoolCliOptions {
+interface PoolFlags extends PoolCliOptions, SlurmPoolFlags {
   resume?: string;
   json?: boolean;
   quiet?: boolean;
@@ -49,6 +50,10 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'no progress display, only the summary')
     .option('--line-buffer', "also pass each task's output on to corral's stdout/stderr, whole lines at a time (as GNU parallel)")
     .option('--tag', 'as --line-buffer, each line prefixed with its item (and stage) and a TAB')
+    .option('--slurm', 'submit each task to Slurm (sbatch, one job per attempt) instead of running it here; see docs/slurm.md')
+    .option('--partition <p>', 'with --slurm: the partition to submit to')
+    .option('--account <a>', 'with --slurm: the account to charge')
+    .option('--slurm-arg <arg>', 'with --slurm: one more sbatch argument, e.g. --slurm-arg=--mem=8G (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--detach', 'start the pool in the background, in its own session, print its run id and return (see corral logs, ps, stop)')
     .addHelpText('after', `
 Examples:
@@ -71,6 +76,7 @@ once); the run is then 'interrupted' and --resume picks it up. Exit status: 0 wh
       if (flags.detach && flags.json) throw new UsageError('--json prints the result when the pool ends, and --detach returns at once', 'drop --json, and read the result later with corral history');
       if ((flags.tag || flags.lineBuffer) && flags.json) throw new UsageError(`${flags.tag ? '--tag' : '--line-buffer'} passes the tasks' output on to stdout, where --json writes the result`, 'drop one of them; each task keeps its log either way (corral logs RUN)');
       const { spec, resume } = await resolvePool(args, flags);
+      const slurm = prepareSlurmPool(flags);
       if (flags.detach && !isDetachedSupervisor()) {
         const { reportDetached } = await import('./detach-report.ts');
         process.exitCode = await reportDetached(flags.quiet ? () => {} : say);
@@ -85,7 +91,7 @@ once); the run is then 'interrupted' and --resume picks it up. Exit status: 0 wh
       (await import('../jobs/pool-task.ts')).setTaskOutput({ lineBuffer: echo, tag: Boolean(flags.tag) });
       // tasks' lines would scroll a redrawn display apart: with them, progress is plain lines
       const mode = flags.quiet ? 'quiet' : process.stderr.isTTY && !echo ? 'live' : 'plain';
-      const result = await runPool({ spec, resume, argv: process.argv.slice(2), probe: () => readGpuView(), observer: createProgress({ mode }), onReady: announceDetached });
+      const result = await runPool({ spec, resume, argv: process.argv.slice(2), probe: () => readGpuView(), observer: createProgress({ mode }), onReady: announceDetached, backend: slurm?.backend, onStart: slurm?.onStart }).finally(() => slurm?.finish());
       process.stderr.write(renderPoolSummary(result));
       for (const l of result.leftovers) {
         say(`still alive: pid ${l.pid} (${l.user}, state ${l.state}) ${l.command}\n  ${l.why === 'eperm' ? 'not permitted to signal it' : 'unkillable'}: ${l.fix}`);
