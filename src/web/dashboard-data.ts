@@ -5,10 +5,12 @@ import { straysJson } from '../cli/strays.ts';
 import { recentGuardActions, type GuardAction } from '../guard/actions-view.ts';
 import { openLedgerToRead } from '../ledger/db.ts';
 import { ledgerPath } from '../ledger/location.ts';
+import { readProc } from '../proc/snapshot.ts';
 import { loadAllowList } from '../strays/allow-list.ts';
 import { reapCommand, reapTargetOf } from '../strays/commands.ts';
 import { readGpuView } from '../strays/gpu-view.ts';
 import { ledgerViewOf } from '../strays/ledger-view.ts';
+import { userResolver } from '../strays/facts.ts';
 import { scanStrays, type StrayScan } from '../strays/scan.ts';
 import { sampleGpuMemory, type SampleInput } from './timeline.ts';
 
@@ -38,6 +40,7 @@ export interface DashboardView {
 export class DashboardData {
   private view: DashboardView | undefined;
   private pending: Promise<DashboardView> | undefined;
+  private askedAt = -Infinity;
   private readonly env: NodeJS.ProcessEnv;
   private readonly maxAgeMs: number;
   private readonly onScan?: (view: DashboardView) => void;
@@ -48,7 +51,28 @@ export class DashboardData {
     this.onScan = opts.onScan;
   }
 
+  /** What a client is shown: the shared view, scanned again once it is older than the interval. */
   async current(): Promise<DashboardView> {
+    this.askedAt = performance.now();
+    return this.fresh();
+  }
+
+  /**
+   * The timeline sampler's tick. While a page has asked lately, a full scan (it records its own sample);
+   * with none watching, only the GPU view and the owners of its processes, so an idle dashboard costs
+   * next to nothing on a machine with thousands of processes.
+   */
+  async tick(record: (s: SampleInput) => void, watchedWithinMs: number): Promise<void> {
+    if (performance.now() - this.askedAt < watchedWithinMs) return void (await this.fresh());
+    const gpu = await readGpuView(this.env);
+    const userOf = userResolver();
+    record(sampleGpuMemory(gpu, (pid) => {
+      const p = readProc(pid, { environ: false, cmdline: false, exe: false, cgroup: false });
+      return p ? userOf(p.uid) : undefined;
+    }));
+  }
+
+  private async fresh(): Promise<DashboardView> {
     if (this.view && performance.now() - this.view.takenAt < this.maxAgeMs) return this.view;
     this.pending ??= this.take().finally(() => (this.pending = undefined));
     return this.pending;

@@ -46,9 +46,10 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   server.maxConnections = 256;
   port = await listenOn(server, addr, opts.fallbackPorts ?? 0);
   // a timer, not the wall clock: setInterval runs on the monotonic clock, and unref'd it keeps nothing alive
-  const sampler = ownSampler ? setInterval(() => void data.current().catch(() => undefined), intervalMs) : undefined;
+  const tick = () => void data.tick((s) => timeline.record(s), 3 * intervalMs).catch(() => undefined);
+  const sampler = ownSampler ? setInterval(tick, intervalMs) : undefined;
   sampler?.unref();
-  if (ownSampler) void data.current().catch(() => undefined);
+  if (ownSampler) tick();
   const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
   return {
     url: `http://${host}:${port}/`,
