@@ -1,6 +1,6 @@
 // Run by hand (not a test): node test/web/measure.ts [seconds=60] [extra=2000]
 // The dashboard's page load (navigation to the data shown) and corral ui's CPU use with the page open
-// on a machine with EXTRA more processes (sleeps this script starts and kills).
+// on a machine with EXTRA more processes (sleeps this script starts and kills), then with no page open.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -50,10 +50,18 @@ try {
   const ticks = cpuTicks(pid) - c0;
   const wall = (performance.now() - w0) / 1000;
   const scan = (await (await fetch(url + 'api/strays')).json()) as { processes: number; scanMs: number };
+  // then with no page open (after three intervals nobody asked): the timeline's light sampling only
+  await page.close();
+  await sleep(10_000);
+  const i0 = cpuTicks(pid);
+  const iw0 = performance.now();
+  await sleep(seconds * 1000);
+  const idleTicks = cpuTicks(pid) - i0;
+  const idleWall = (performance.now() - iw0) / 1000;
   const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   console.log(JSON.stringify({
     processes: scan.processes, extra, processesBefore: before, pageLoadMs: loads, seconds: Math.round(wall),
-    cpuTicks: ticks, cpuPercent: Math.round((ticks / 100 / wall) * 1000) / 10, lastScanMs: scan.scanMs, rssMiB: rss ? Math.round(Number(rss) / 1024) : null,
+    cpuTicks: ticks, cpuPercent: Math.round((ticks / 100 / wall) * 1000) / 10, lastScanMs: scan.scanMs, idleCpuTicks: idleTicks, idleCpuPercent: Math.round((idleTicks / 100 / idleWall) * 1000) / 10, rssMiB: rss ? Math.round(Number(rss) / 1024) : null,
   }));
 } finally {
   await browser.close();
