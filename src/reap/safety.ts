@@ -1,5 +1,6 @@
 import type { ProcInfo } from '../proc/snapshot.ts';
 import type { Stray } from '../strays/types.ts';
+import { sudoCorral } from '../supervise/sudo-corral.ts';
 
 /** Why a process that a selector matched is left alone. */
 export type SkipWhy = 'init' | 'kernel-thread' | 'protected' | 'other-user' | 'allow-listed' | 'zombie' | 'not-found' | 'root-default';
@@ -37,7 +38,7 @@ export function refuse(p: ProcInfo, how: 'pid' | 'run' | 'job' | 'stray' | 'subt
       return { why: 'other-user', detail: `owned by ${user}; root takes other users' processes only with --any-user`, fix: `corral reap --any-user ${p.pid} --yes` };
     }
     if (!isRoot(ctx.currentUid) && (how === 'stray' || how === 'subtree')) {
-      return { why: 'other-user', detail: `owned by ${user}; signalling it needs root`, fix: `sudo corral reap --any-user ${p.pid} --yes` };
+      return { why: 'other-user', detail: `owned by ${user}; signalling it needs root`, fix: `${sudoCorral()} reap --any-user ${p.pid} --yes` };
     }
   }
   const allowed = ctx.allowListed.get(p.pid);

@@ -1,4 +1,5 @@
 import type { Stray } from './types.ts';
+import { sudoCorral } from '../supervise/sudo-corral.ts';
 
 /** Shell commands a person can run to check a stray's facts without trusting corral. */
 export function verifyCommands(s: Stray): string[] {
@@ -23,7 +24,7 @@ export function verifyCommands(s: Stray): string[] {
  */
 export function reapCommand(pids: number[], uids: number[], currentUid = process.getuid?.() ?? -1, extra = ''): string {
   const other = uids.some((u) => u !== currentUid);
-  const prefix = other ? (currentUid === 0 ? 'corral reap --any-user' : 'sudo corral reap --any-user') : 'corral reap';
+  const prefix = other ? (currentUid === 0 ? 'corral reap --any-user' : `${sudoCorral()} reap --any-user`) : 'corral reap';
   return [prefix, ...pids, extra].filter((x) => x !== '').join(' ');
 }
 

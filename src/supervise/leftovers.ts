@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readCmdline, type Snapshot } from '../proc/snapshot.ts';
 import { readWchan } from '../proc/stat.ts';
 import type { Member } from './scope.ts';
+import { sudoCorral } from './sudo-corral.ts';
 
 /** A member that outlived the teardown, with what a person needs to deal with it. */
 export interface Leftover {
@@ -38,7 +39,7 @@ export function describeLeftover(m: Member, snap: Snapshot, eperm: boolean): Lef
   const argv = readCmdline(m.pid);
   const state = p?.state ?? '?';
   const fix = eperm
-    ? `sudo corral reap --job ${m.jobId} --yes   # owned by ${user}; or: sudo -u ${user} kill -KILL ${m.pid}`
+    ? `${sudoCorral()} reap --job ${m.jobId} --yes   # owned by ${user}; or: sudo -u ${user} kill -KILL ${m.pid}`
     : state === 'D'
       ? `process ${m.pid} is in uninterruptible sleep (D, wchan ${readWchan(m.pid)}); it dies when the kernel call returns (often a hung NFS or GPU driver call)`
       : `corral reap --job ${m.jobId} --yes`;
