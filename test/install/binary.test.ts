@@ -7,7 +7,7 @@ import { FIXTURES, ROOT, tempHome } from '../helpers/corral.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
 import { skipOrFail } from '../helpers/skip.ts';
 import { sentinelLog, sentinels, workload } from '../supervise/sentinel-kit.ts';
-import { buildBinary, canHideNode, nodeBinaries, withoutNode } from './install-kit.ts';
+import { buildBinary, canHideNode, epermStderr, nodeBinaries, withoutNode } from './install-kit.ts';
 
 // The single-file corral (issue 11), run where no Node can start: every node binary is hidden by a bind
 // mount in a private mount namespace, so whatever works here works on a GPU server without Node.js.
@@ -71,4 +71,11 @@ test('without Node: SIGKILL of the binary\'s supervisor, then its sentinel (the 
   const runId = /run (\S+):/.exec(c.output())?.[1] ?? '';
   assert.ok(runId, c.output());
   assert.match(sentinelLog(home, runId), /\S/, 'the sentinel wrote its teardown to its log');
+});
+
+test('the binary, run by a user who may not signal a root-owned child, names itself by absolute path in the sudo line', async (t) => {
+  if (!bin) return skipOrFail(t, 'cannot make a mount namespace (unshare -m) here');
+  const stderr = await epermStderr([bin], tracker);
+  if (stderr === null) return skipOrFail(t, 'cannot build the setuid helper (needs root and cc)');
+  assert.ok(stderr.includes(`not permitted to signal it: sudo ${bin} reap --job `), stderr);
 });

@@ -1,8 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { ROOT } from '../helpers/corral.ts';
+import { FIXTURES, ROOT, tempHome } from '../helpers/corral.ts';
+import { findByToken, waitFor, type Tracker } from '../helpers/procs.ts';
+import { buildSetuidHelper } from '../helpers/setuid.ts';
+import { readStat } from '../../src/proc/stat.ts';
 
 /** Every file the binary is built from, walked in a stable order. */
 function inputs(dir: string, out: string[] = []): string[] {
@@ -71,4 +74,38 @@ export function withoutNode(command: string[]): string[] {
 /** True where this process may make mount namespaces (root, unshare present). */
 export function canHideNode(): boolean {
   return spawnSync('unshare', ['-m', '--propagation', 'private', '--', 'true']).status === 0;
+}
+
+const NOBODY = 65534;
+
+/**
+ * The EPERM case of test/supervise/eperm.test.ts with an installed corral (`program`): run as nobody,
+ * its job's child becomes root through the setuid helper, corral is told to stop and may not signal
+ * that child. Resolves corral's stderr (which carries the `sudo ... reap` line); null where the helper
+ * cannot be built.
+ */
+export async function epermStderr(program: string[], tracker: Tracker, env: NodeJS.ProcessEnv = {}): Promise<string | null> {
+  const helper = buildSetuidHelper();
+  if (!helper) return null;
+  const home = tempHome(NOBODY);
+  const token = tracker.token('eperm');
+  const [cmd, ...args] = [...program, 'run', '--grace', '300ms', '--', join(FIXTURES, 'setuid-child.sh'), token, 'wait'];
+  const child = spawn(cmd!, args, {
+    uid: NOBODY, gid: NOBODY, cwd: '/', stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env, NO_COLOR: '1', CORRAL_HOME: home, HOME: home, CORRAL_TEST_TOKEN: token, CORRAL_TEST_SETUID_HELPER: helper, CORRAL_TEST_TARGET_UID: '0' },
+  });
+  tracker.pid(child.pid);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  // on exit, not on close: the root child corral could not stop still holds the inherited stderr pipe
+  const exited = new Promise<void>((resolve) => child.once('exit', () => setTimeout(resolve, 500)));
+  const rootChild = await waitFor(() => findByToken(token).find((p) => p.cmd.includes('other-uid') && !p.cmd.includes('libexec/pyenv')), `the root-owned child (${stderr})`, 20_000);
+  tracker.pid(rootChild.pid);
+  await waitFor(() => findByToken(token).some((p) => p.cmd.includes('leader')), 'the leader');
+  child.kill('SIGTERM');
+  await exited;
+  // the one process corral could not stop is the test's to kill (it checks the identity first)
+  if (readStat(rootChild.pid)?.starttime === rootChild.starttime) process.kill(rootChild.pid, 'SIGKILL');
+  await waitFor(() => findByToken(token).every((p) => p.state === 'Z'), 'the root child to die');
+  return stderr;
 }
