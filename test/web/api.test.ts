@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { userInfo } from 'node:os';
-import { runCorral } from '../helpers/corral.ts';
+import { runCorral, tempHome } from '../helpers/corral.ts';
+import { NOBODY } from '../strays/stray-kit.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
 import { FAKE_MIB, getJson, HOSTILE, makeWorld, startUi, stopCorral, type WebWorld } from './web-kit.ts';
 
@@ -78,4 +79,24 @@ test('many requests at once share one scan: every answer comes from the same pas
   const answers = await Promise.all(Array.from({ length: 20 }, () => getJson(ui.url + 'api/strays')));
   // at most two: a scan may end between two of the requests; one scan per request would give twenty
   assert.ok(new Set(answers.map((a) => a.scannedAt)).size <= 2, 'one scan served all 20');
+});
+
+test('a user\'s dashboard shows what that user\'s corral shows: root\'s stray with the sudo reap line, none of root\'s runs', { skip: process.getuid?.() !== 0 && 'needs root to run corral as nobody' }, async () => {
+  const home = tempHome(NOBODY);
+  const env = { ...world.env, HOME: home };
+  const mine = await startUi(home, env, undefined, NOBODY);
+  t.pid(mine.ui.child.pid);
+  try {
+    const api = await getJson(mine.url + 'api/strays');
+    const cli = await runCorral(['strays', '--json'], { home, env, uid: NOBODY, gid: NOBODY });
+    assert.equal(cli.code, 0, cli.stderr);
+    const pick = (v: any) => stable(v.strays.filter((s: any) => s.pid === world.orphanPid));
+    assert.deepEqual(pick(api), pick(JSON.parse(cli.stdout)));
+    assert.equal(api.reapCommands[String(world.orphanPid)], `sudo corral reap --any-user ${world.orphanPid}`, 'another user\'s process: the line says it needs root');
+    const runs = await getJson(mine.url + 'api/runs');
+    assert.deepEqual(runs, { live: [], history: [] }, 'root\'s ledger is not nobody\'s');
+    assert.equal((await fetch(mine.url + `api/logs?run=${world.runId}`)).status, 404, 'nor are root\'s logs');
+  } finally {
+    await stopCorral(mine.ui);
+  }
 });

@@ -70,8 +70,8 @@ export async function waitForRun(home: string, accept: (id: string | undefined) 
 }
 
 /** Starts `corral ui` and returns its URL once it has printed it. */
-export async function startUi(home: string, env: NodeJS.ProcessEnv, args: string[] = ['--listen', '127.0.0.1:0', '--interval', '1s']): Promise<{ ui: CorralProcess; url: string }> {
-  const ui = startCorral(['ui', ...args], { home, env });
+export async function startUi(home: string, env: NodeJS.ProcessEnv, args: string[] = ['--listen', '127.0.0.1:0', '--interval', '1s'], uid?: number): Promise<{ ui: CorralProcess; url: string }> {
+  const ui = startCorral(['ui', ...args], { home, env, uid, gid: uid });
   const url = await waitFor(() => /^(http:\/\/\S+)\n/.exec(ui.output())?.[1] ?? (ui.child.exitCode !== null ? 'exited' : undefined), 'corral ui to print its URL');
   if (url === 'exited') throw new Error(`corral ui exited: ${ui.output()}`);
   return { ui, url };
