@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readFileTail } from '../os/file-tail.ts';
 import { visible } from '../cli/output.ts';
 
 /** The most of a log read for its tail: a task that printed a 1 GB line costs 4 KiB here. */
@@ -10,22 +10,8 @@ const TAIL_BYTES = 4096;
  */
 export function readLogTail(path: string | null, lines = 3, cols = 200): string[] {
   if (!path) return [];
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const size = fstatSync(fd).size;
-    const len = Math.min(size, TAIL_BYTES);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    let text = buf.toString('utf8');
-    if (len < size) text = text.slice(text.indexOf('\n') + 1); // the first line read is likely cut
-    return text.split(/\r?\n/).filter((l) => l.trim() && !l.startsWith('--- corral: attempt ')).slice(-lines).map((l) => {
-      const v = visible(l);
-      return v.length > cols ? `${v.slice(0, cols - 1)}…` : v;
-    });
-  } catch {
-    return [];
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  return readFileTail(path, TAIL_BYTES).filter((l) => !l.startsWith('--- corral: attempt ')).slice(-lines).map((l) => {
+    const v = visible(l);
+    return v.length > cols ? `${v.slice(0, cols - 1)}…` : v;
+  });
 }

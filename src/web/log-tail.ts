@@ -1,8 +1,8 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { openLedgerToRead } from '../ledger/db.ts';
 import { jobsOfRun } from '../ledger/jobs.ts';
 import { ledgerPath } from '../ledger/location.ts';
 import { getRun } from '../ledger/runs.ts';
+import { readFileTail } from '../os/file-tail.ts';
 
 /** The most read of one log: a job that printed a 1 GB line costs 16 KiB here. */
 const TAIL_BYTES = 16 * 1024;
@@ -31,22 +31,7 @@ export function runLogTails(runId: string, env: NodeJS.ProcessEnv = process.env)
   }
 }
 
-/** The last lines of a regular file, never through a symbolic link; empty when it cannot be read. */
+/** The last lines of a job's log (a regular file, never through a link); empty when it cannot be read. */
 export function readTail(path: string): string[] {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    const st = fstatSync(fd);
-    if (!st.isFile()) return [];
-    const len = Math.min(st.size, TAIL_BYTES);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, st.size - len);
-    let text = buf.toString('utf8');
-    if (len < st.size) text = text.slice(text.indexOf('\n') + 1); // the first line read is likely cut
-    return text.split(/\r?\n/).filter((l) => l.trim()).slice(-TAIL_LINES);
-  } catch {
-    return [];
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  return readFileTail(path, TAIL_BYTES).slice(-TAIL_LINES);
 }
