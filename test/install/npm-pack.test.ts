@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -8,6 +8,7 @@ import { FIXTURES, ROOT, tempHome } from '../helpers/corral.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
 import { skipOrFail } from '../helpers/skip.ts';
 import { sentinels, workload } from '../supervise/sentinel-kit.ts';
+import { epermStderr } from './install-kit.ts';
 
 // `npm pack` + `npm install -g` with the system's own Node and npm (issue 11): whatever Node the system
 // has (20 here; 18 would do), the installed corral runs on the Node the package brings.
@@ -15,6 +16,7 @@ const SYSTEM_NPM = '/usr/bin/npm';
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const SYSTEM_ENV = { ...process.env, PATH: '/usr/bin:/bin', NO_COLOR: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
 const work = mkdtempSync(join(tmpdir(), 'corral-pack-'));
+chmodSync(work, 0o755); // the EPERM case runs the installed corral as nobody
 const tracker = new Tracker();
 after(async () => {
   assert.deepEqual(await tracker.cleanup(), [], 'nothing a test started may outlive it');
@@ -29,7 +31,7 @@ test('npm pack, then npm install -g into a prefix with the system Node: the pack
   if (!existsSync(SYSTEM_NPM) || !existsSync('/usr/bin/node')) return skipOrFail(t, 'no system Node/npm (/usr/bin/node, /usr/bin/npm; .ci/install-tools installs Debian\'s)');
   const tgz = join(work, system(SYSTEM_NPM, ['pack', '--silent', '--pack-destination', work], ROOT).trim().split('\n').pop()!);
   const files = execFileSync('tar', ['tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  for (const need of ['package/bin/corral.js', 'package/lib/cli/main.js', 'package/lib/supervise/sentinel.js', 'package/package.json']) assert.ok(files.includes(need), `${need} is packed`);
+  for (const need of ['package/bin/corral.js', 'package/lib/cli/main.js', 'package/lib/supervise/sentinel.js', 'package/lib/web/assets/index.html', 'package/package.json']) assert.ok(files.includes(need), `${need} is packed`);
   assert.deepEqual(files.filter((f) => /^package\/(src|test|bench|scripts|examples|docs)\//.test(f)), [], 'no sources, tests, bench, scripts or fixtures in the package');
 
   const prefix = join(work, 'prefix');
@@ -53,6 +55,10 @@ test('npm pack, then npm install -g into a prefix with the system Node: the pack
   c.kill('SIGKILL');
   await waitFor(() => workload(token, c.pid).length === 0, 'the sentinel to tear the job down', 20_000);
   await waitFor(() => sentinels(token).length === 0, 'the sentinel to finish', 20_000);
+
+  // run as a user who may not signal its job's root-owned child, the installed corral names itself by path in the sudo line
+  const stderr = await epermStderr([corral], tracker, SYSTEM_ENV);
+  if (stderr !== null) assert.ok(stderr.includes(`not permitted to signal it: sudo ${join(realpathSync(prefix), 'lib', 'node_modules', 'corral', 'bin', 'corral.js')} reap --job `), stderr);
 
   // npx with the tarball's path: the same shim, the same Node
   assert.equal(system('/usr/bin/npx', ['--yes', `./${tgz.split('/').pop()}`, '--version']).trim(), VERSION);
