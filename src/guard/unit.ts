@@ -17,7 +17,7 @@ const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/([
 
 /**
  * The guard as a system service. KillMode=control-group: a stop ends every process the guard started
- * (a hook still running). Hardening keeps what the guard needs: /proc of every user (SYS_PTRACE,
+ * (a hook still running). A bad policy (exit 2) is not restarted in a loop: the journal says why. Hardening keeps what the guard needs: /proc of every user (SYS_PTRACE,
  * DAC_READ_SEARCH), signals (KILL), the owners' terminals (DAC_OVERRIDE), cgroup.kill; nothing more.
  */
 export function guardUnit(exe = corralExecutable(), policy?: string): string {
@@ -34,6 +34,7 @@ ExecReload=/bin/kill -HUP $MAINPID
 KillMode=control-group
 Restart=on-failure
 RestartSec=5s
+RestartPreventExitStatus=2
 StateDirectory=corral-guard
 StateDirectoryMode=0700
 Environment=CORRAL_HOME=%S/corral-guard

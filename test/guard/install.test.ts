@@ -15,7 +15,7 @@ test('guard install --output writes corral-guard.service that systemd-analyze ve
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stdout, /systemctl daemon-reload\n {2}systemctl enable --now corral-guard\.service/);
   const text = readFileSync(unit, 'utf8');
-  for (const line of ['KillMode=control-group', 'Restart=on-failure', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ExecReload=/bin/kill -HUP $MAINPID']) assert.ok(text.includes(`\n${line}\n`), line);
+  for (const line of ['KillMode=control-group', 'Restart=on-failure', 'RestartPreventExitStatus=2', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ExecReload=/bin/kill -HUP $MAINPID']) assert.ok(text.includes(`\n${line}\n`), line);
   assert.match(text, /\nExecStart=\/\S+corral(\.js)? guard run --policy \/etc\/corral\/guard\.yaml\n/);
   const again = await runCorral(['guard', 'install', '--output', unit], { home });
   assert.equal(again.code, 2, 'an existing unit is not replaced without --force');
