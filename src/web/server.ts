@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { UsageError } from '../config/errors.ts';
+import { openLedgerToRead } from '../ledger/db.ts';
+import { ledgerPath } from '../ledger/location.ts';
 import { allowRequest, checkExposure, parseListen, setSecurityHeaders, type ListenAddress } from './access.ts';
 import { loadAssets } from './assets.ts';
 import { DashboardData, type DashboardView } from './dashboard-data.ts';
@@ -30,6 +32,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const addr = parseListen(opts.listen);
   checkExposure(addr, opts.token);
   const env = opts.env ?? process.env;
+  // a home corral refuses (another user's, writable by others) fails now, with its fix, not on each request
+  openLedgerToRead(ledgerPath(env)).close();
   const intervalMs = Math.max(500, opts.intervalMs ?? 3000);
   const timeline = opts.timeline ?? new Timeline();
   const ownSampler = !opts.timeline;

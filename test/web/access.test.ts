@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { chmodSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { after, test } from 'node:test';
@@ -26,8 +27,8 @@ function statusWithHost(url: string, host: string): Promise<number> {
 }
 
 /** corral ui that must refuse to start: killed after a deadline if it serves instead, so the test fails, never hangs. */
-async function refused(args: string[]) {
-  const p = startCorral(['ui', ...args], { home: tempHome() });
+async function refused(args: string[], home = tempHome()) {
+  const p = startCorral(['ui', ...args], { home });
   t.pid(p.child.pid);
   const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
   const res = await p.done;
@@ -50,6 +51,11 @@ test('a bind beyond loopback without a token is refused with exit 2, saying how 
   const bad = await refused(['--listen', 'nohost']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--listen 'nohost' is not HOST:PORT/);
+  const home = tempHome();
+  chmodSync(home, 0o777);
+  const unsafe = await refused(['--listen', '127.0.0.1:0'], home);
+  assert.equal(unsafe.code, 2, 'a home others can write is refused at start, not on every request');
+  assert.match(unsafe.stderr, /refusing/);
   const short = await refused(['--listen', '0.0.0.0:0', '--token', 'abc']);
   assert.equal(short.code, 2);
   assert.match(short.stderr, /token must be 8 to 1024 characters/);
