@@ -13,12 +13,14 @@ export function corralExecutable(argv1 = process.argv[1]): string {
   return fileURLToPath(new URL('../../bin/corral.js', import.meta.url));
 }
 
-const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/(["\\$%])/g, (c) => (c === '%' ? '%%' : c === '$' ? '$$' : `\\${c}`))}"`);
+// systemd expands % specifiers and $ variables in ExecStart: a path holding them is quoted and escaped
+const quote = (s: string) => (/^[\w@+=:,./-]+$/.test(s) ? s : `"${s.replace(/(["\\$%])/g, (c) => (c === '%' ? '%%' : c === '$' ? '$$' : `\\${c}`))}"`);
 
 /**
  * The guard as a system service. KillMode=control-group: a stop ends every process the guard started
- * (a hook still running). A bad policy (exit 2) is not restarted in a loop: the journal says why. Hardening keeps what the guard needs: /proc of every user (SYS_PTRACE,
- * DAC_READ_SEARCH), signals (KILL), the owners' terminals (DAC_OVERRIDE), cgroup.kill; nothing more.
+ * (a hook still running). A bad policy (exit 2) is not restarted in a loop: the journal says why.
+ * Hardening keeps what the guard needs: /proc of every user (SYS_PTRACE, DAC_READ_SEARCH), signals
+ * (KILL), the owners' terminals (DAC_OVERRIDE), cgroup.kill; nothing more.
  */
 export function guardUnit(exe = corralExecutable(), policy?: string): string {
   const args = [exe, 'guard', 'run', ...(policy ? ['--policy', policy] : [])].map(quote).join(' ');
