@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/config/duration.ts';
 import { CLOCK_TICKS } from '../src/proc/clock.ts';
+import { openGuardStateToRead, readCounters } from '../src/guard/state.ts';
 
 const { values: a } = parseArgs({ options: { scans: { type: 'string', default: '1000' }, extra: { type: 'string', default: '2000' }, interval: { type: 'string', default: '100ms' }, samples: { type: 'string', default: '5' }, 'latency-interval': { type: 'string', default: '1s' } } });
 const BIN = join(import.meta.dirname, '..', 'bin', 'corral.js');
@@ -27,7 +28,7 @@ const home = mkdtempSync(join(tmpdir(), 'corral-bench-guard-'));
 const user = `corral-bench-${randomBytes(3).toString('hex')}`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(fn: () => T | undefined | false, label: string, ms = 600_000, step = 5): Promise<T> {
+async function until<T>(fn: () => T | undefined | false, label: string, ms = 1_200_000, step = 5): Promise<T> {
   const end = performance.now() + ms;
   for (;;) {
     const v = fn();
@@ -45,9 +46,12 @@ function usage(pid: number): { cpuS: number; rssKiB: number; hwmKiB: number } {
 function guard(policy: string, interval: string): { child: ChildProcess; scans: () => number } {
   const child = spawn(process.execPath, [BIN, 'guard', 'run', '--policy', policy, '--interval', interval], { env: { ...process.env, CORRAL_HOME: home, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
   started.push(child);
-  let n = 0;
-  child.stderr!.on('data', (d: Buffer) => (n += (d.toString().match(/: scan: /g) ?? []).length));
-  return { child, scans: () => n };
+  child.stderr!.resume();
+  // the guard logs a scan only when something changed: count scans from its state instead
+  let db: ReturnType<typeof openGuardStateToRead> = null;
+  const count = () => ((db ??= openGuardStateToRead(join(home, 'guard.sqlite'))) ? (readCounters(db).get('scans') ?? 0) : 0);
+  const base = count(); // a second guard in the same home counts on from the first
+  return { child, scans: () => count() - base };
 }
 
 async function cost(): Promise<void> {

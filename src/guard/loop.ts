@@ -60,8 +60,10 @@ export async function runGuard(opts: GuardRunOptions): Promise<void> {
   try {
     while (!stopping) {
       try {
+        const prev = last;
         last = await guardPass(ctx);
-        opts.log(summary(last));
+        // a line when something happened or changed, not every 30 s for ever (the journal keeps them)
+        if (opts.once || last.notified || last.reaped || last.judged.length !== prev?.judged.length) opts.log(summary(last));
       } catch (e) {
         if (opts.once) throw e;
         opts.log(`guard: scan failed, trying again next interval: ${(e as Error).message}`);
