@@ -88,7 +88,8 @@ stages:
   await waitFor(() => liveJobs().filter((l) => l.endsWith('RUNNING')).length === 2, 'both tasks running on Slurm', 30_000, 100);
   await waitFor(() => findByToken(token).some((x) => x.cmd.startsWith('sleep 300')), 'the tasks to start on the node', 20_000);
   p.child.kill('SIGINT');
-  const res = await p.done;
+  // bounded: a pool whose jobs were never cancelled would wait for them (sleep 300)
+  const res = await Promise.race([p.done, waitFor(() => false, 'corral to end after Ctrl-C', 60_000).then(() => p.done)]);
   assert.equal(res.code, 130, res.stderr);
   await waitFor(() => liveJobs().length === 0, 'the jobs to be cancelled', 20_000, 100);
   await waitFor(() => findByToken(token).length === 0, "the jobs' processes to be gone", 20_000);
