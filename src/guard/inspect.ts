@@ -26,7 +26,7 @@ export async function checkPolicy(flag?: string): Promise<{ policy: string; stra
     const res = await guardPass({ ...loaded, state, graceMs: 0, act: false });
     const strays = res.judged.map(({ stray: s, decision: d }) => ({
       pid: s.pid, user: s.user, reasons: s.reasons.map((r) => r.reason).join(','), severity: s.severity, command: s.command,
-      would: d.skip ? `skip: ${d.skip}` : [d.notify && 'notify', d.reap && 'reap'].filter(Boolean).join(' + ') || (d.reapInMs !== undefined ? `reap in ${formatDuration(d.reapInMs)}` : 'nothing yet'),
+      would: d.skip ? `skip: ${d.skip}` : [d.notify && 'notify', d.reap ? 'reap' : d.reapInMs !== undefined && `reap in ${formatDuration(d.reapInMs)}`].filter(Boolean).join(', ') || 'nothing yet',
     }));
     return { policy: loaded.policy.source, strays };
   } finally {
