@@ -3,6 +3,8 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, writ
 import { noticeText, type StrayNotice } from './message.ts';
 import type { Policy } from './policy.ts';
 
+/** The outcome of a notice when the policy names no channel (recorded, not counted as sent). */
+export const NO_CHANNEL = 'no channel configured';
 /** A hook's stdout/stderr are drained but only this much is kept for the record. */
 const MAX_HOOK_OUTPUT = 4096;
 /** At most this many terminals of one user get the message (write(1) picks one; a few is plenty). */
@@ -105,6 +107,6 @@ export async function sendNotice(cfg: Policy['notify'], uid: number, n: StrayNot
   if (cfg.webhook) sends.push(sendWebhook(cfg.webhook, n, cfg.timeoutMs));
   if (cfg.command) sends.push(runCommandHook(cfg.command, n, cfg.timeoutMs));
   if (cfg.terminal) sends.push(Promise.resolve(writeToTerminals(uid, n)));
-  if (!sends.length) return 'no channel configured';
+  if (!sends.length) return NO_CHANNEL;
   return (await Promise.all(sends)).join('; ');
 }

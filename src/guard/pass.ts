@@ -11,7 +11,7 @@ import { scanStrays, type StrayScan } from '../strays/scan.ts';
 import type { Stray } from '../strays/types.ts';
 import { coverage, coversUser, decide, inQuietHours, type Decision } from './decide.ts';
 import { buildNotice } from './message.ts';
-import { sendNotice } from './channels.ts';
+import { NO_CHANNEL, sendNotice } from './channels.ts';
 import type { Policy } from './policy.ts';
 import { probeGpusWithDeadline } from './gpu-deadline.ts';
 import { reapStrays } from './reap-strays.ts';
@@ -111,7 +111,7 @@ async function notifyDue(ctx: GuardContext, judged: Judged[], host: string): Pro
     const s = j.stray;
     recordAction(ctx.state, { pid: s.pid, starttime: s.starttime, user: s.user, reason: j.decision.reason, action: 'notify', outcome: results[i]!, command: s.command, gpuBeforeMiB: s.gpuBytes ? Math.round(s.gpuBytes / 1048576) : undefined });
     updateTracked(ctx.state, j.row, { notified_up: up, notify_count: j.row.notify_count + 1 });
-    bumpCounter(ctx.state, 'notifications');
+    if (results[i] !== NO_CHANNEL) bumpCounter(ctx.state, 'notifications');
   });
   return due.length;
 }
