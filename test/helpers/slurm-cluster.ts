@@ -70,7 +70,7 @@ function slurmConf(dir: string, host: string, ports: number[], opts: ClusterOpti
   const cpus = 2;
   const lines = [
     // a name of its own: job ids repeat across clusters, and the hooks match the cluster name too
-    `ClusterName=c${randomBytes(4).toString('hex')}`, `SlurmctldHost=${host}`, 'SlurmUser=root', 'SlurmdUser=root',
+    `ClusterName=c${randomBytes(4).toString('hex')}`, `SlurmctldHost=${host}(127.0.0.1)`, 'SlurmUser=root', 'SlurmdUser=root',
     'AuthType=auth/munge', 'CredType=cred/munge', `AuthInfo=socket=${dir}/munge/munge.sock`,
     `SlurmctldPort=${ports[0]}`, `SlurmdPort=${ports[1]}`,
     `StateSaveLocation=${dir}/state`, `SlurmdSpoolDir=${dir}/spool`,
@@ -82,7 +82,7 @@ function slurmConf(dir: string, host: string, ports: number[], opts: ClusterOpti
     'AccountingStorageType=accounting_storage/none', 'JobCompType=jobcomp/filetxt', `JobCompLoc=${dir}/jobcomp.txt`,
     'JobAcctGatherType=jobacct_gather/none', 'SchedulerType=sched/builtin', 'ReturnToService=2', 'MpiDefault=none',
     'MinJobAge=600', 'KillWait=2', 'InactiveLimit=0', 'MailProg=/bin/true',
-    `NodeName=${host} CPUs=${cpus} Sockets=${cpus} CoresPerSocket=1 ThreadsPerCore=1 RealMemory=1000 Gres=gpu:2 State=UNKNOWN`,
+    `NodeName=${host} NodeAddr=127.0.0.1 CPUs=${cpus} Sockets=${cpus} CoresPerSocket=1 ThreadsPerCore=1 RealMemory=1000 Gres=gpu:2 State=UNKNOWN`,
     `PartitionName=debug Nodes=${host} Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4`,
   ];
   if (opts.hooks) lines.push(`Prolog=${writeHook(dir, 'prolog', opts.hookEnv ?? {})}`, `Epilog=${writeHook(dir, 'epilog', opts.hookEnv ?? {})}`);
