@@ -1,4 +1,4 @@
-// Run by hand (not a test): node test/web/measure.ts [seconds=60] [extra=2000]
+// Run by hand (not a test): node test/web/measure.ts [seconds=60] [extra=2000] [pages=1]
 // The dashboard's page load (navigation to the data shown) and corral ui's CPU use with the page open
 // on a machine with EXTRA more processes (sleeps this script starts and kills), then with no page open.
 import { spawn } from 'node:child_process';
@@ -11,6 +11,7 @@ import { startUi, stopCorral } from './web-kit.ts';
 
 const seconds = Number(process.argv[2] ?? 60);
 const extra = Number(process.argv[3] ?? 2000);
+const pages = Number(process.argv[4] ?? 1);
 const t = new Tracker();
 const token = t.token('measure');
 
@@ -40,9 +41,13 @@ try {
     loads.push(Math.round(performance.now() - t0));
     await page.close();
   }
-  const page = await browser.newPage();
-  await page.goto(url);
-  await page.waitForSelector('body[data-loaded="true"]', { timeout: 60_000 });
+  const open = [];
+  for (let i = 0; i < pages; i++) {
+    const p = await browser.newPage();
+    await p.goto(url);
+    await p.waitForSelector('body[data-loaded="true"]', { timeout: 60_000 });
+    open.push(p);
+  }
   const pid = ui.child.pid!;
   const c0 = cpuTicks(pid);
   const w0 = performance.now();
@@ -51,7 +56,7 @@ try {
   const wall = (performance.now() - w0) / 1000;
   const scan = (await (await fetch(url + 'api/strays')).json()) as { processes: number; scanMs: number };
   // then with no page open (after three intervals nobody asked): the timeline's light sampling only
-  await page.close();
+  for (const p of open) await p.close();
   await sleep(10_000);
   const i0 = cpuTicks(pid);
   const iw0 = performance.now();
@@ -60,7 +65,7 @@ try {
   const idleWall = (performance.now() - iw0) / 1000;
   const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   console.log(JSON.stringify({
-    processes: scan.processes, extra, processesBefore: before, pageLoadMs: loads, seconds: Math.round(wall),
+    processes: scan.processes, extra, pages, processesBefore: before, pageLoadMs: loads, seconds: Math.round(wall),
     cpuTicks: ticks, cpuPercent: Math.round((ticks / 100 / wall) * 1000) / 10, lastScanMs: scan.scanMs, idleCpuTicks: idleTicks, idleCpuPercent: Math.round((idleTicks / 100 / idleWall) * 1000) / 10, rssMiB: rss ? Math.round(Number(rss) / 1024) : null,
   }));
 } finally {
