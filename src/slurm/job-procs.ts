@@ -18,22 +18,26 @@ export function holdersOf(view: GpuView, gpus: number[]): GpuProcess[] {
   return view.processes.filter((p) => gpus.some((g) => usesDevice(p, g)));
 }
 
-/** True when an environ block carries VAR=value exactly (NUL-separated). */
-function hasVar(block: string, name: string, value: string): boolean {
-  const entry = `${name}=${value}`;
-  return block.startsWith(entry + '\0') || block.includes('\0' + entry + '\0') || block === entry || block.endsWith('\0' + entry);
+/** The value of VAR in a NUL-separated environ block, or undefined. */
+function varOf(block: string, name: string): string | undefined {
+  const key = `${name}=`;
+  const at = block.startsWith(key) ? 0 : block.indexOf(`\0${key}`) + 1;
+  if (at === 0 && !block.startsWith(key)) return undefined;
+  const end = block.indexOf('\0', at);
+  return block.slice(at + name.length + 1, end < 0 ? undefined : end);
 }
 
 /**
- * Slurm puts SLURM_JOB_ID in every job process's environment, and it survives setsid, double forks and
- * re-parenting to init, which is exactly how strays escape proctrack/linuxproc. Ids repeat across
- * clusters (and restarts of slurmctld), so the cluster name must match too when Slurm gave one.
+ * Which Slurm job a process belongs to by its environment: 'this', 'other' (another job of this
+ * cluster) or 'none'. Slurm puts SLURM_JOB_ID in every job process, and it survives setsid, double
+ * forks and re-parenting to init, which is exactly how strays escape proctrack/linuxproc. Ids repeat
+ * across clusters (and restarts of slurmctld), so the cluster name must match too when Slurm gave one.
  */
-function carriesJob(p: ProcInfo, job: SlurmJob): boolean {
-  const block = readProcText(`/proc/${p.pid}/environ`);
-  if (block === null) return false;
-  if (!hasVar(block, 'SLURM_JOB_ID', job.id) && !hasVar(block, 'SLURM_JOBID', job.id)) return false;
-  return job.cluster === undefined || hasVar(block, 'SLURM_CLUSTER_NAME', job.cluster);
+function jobOf(pid: number, job: SlurmJob): 'this' | 'other' | 'none' {
+  const block = readProcText(`/proc/${pid}/environ`);
+  const id = block === null ? undefined : (varOf(block, 'SLURM_JOB_ID') ?? varOf(block, 'SLURM_JOBID'));
+  if (id === undefined || (job.cluster !== undefined && varOf(block!, 'SLURM_CLUSTER_NAME') !== job.cluster)) return 'none';
+  return id === job.id ? 'this' : 'other';
 }
 
 /** A cgroup v2 path inside the job's cgroup (proctrack/cgroup: .../job_ID/step_X/...). */
@@ -54,11 +58,12 @@ export function findJobProcesses(job: SlurmJob, snap: Snapshot, view: GpuView): 
   for (const p of snap.values()) {
     if (p.uid !== job.uid || p.kernelThread || p.pid === process.pid || p.comm === 'slurmstepd') continue;
     if (inJobCgroup(p, job)) add(p, 'cgroup');
-    else if (carriesJob(p, job)) add(p, 'slurm-env');
+    else if (jobOf(p.pid, job) === 'this') add(p, 'slurm-env');
   }
   for (const g of holdersOf(view, job.gpus)) {
     const p = snap.get(g.pid);
-    if (p && p.uid === job.uid && p.comm !== 'slurmstepd') add(p, 'gpu');
+    // another job's process on this job's GPU is left alone: the GPU stays held and the node drains
+    if (p && p.uid === job.uid && p.comm !== 'slurmstepd' && jobOf(p.pid, job) !== 'other') add(p, 'gpu');
   }
   return [...found.values()];
 }

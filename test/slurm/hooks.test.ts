@@ -48,9 +48,9 @@ async function leaveOrphan(job: string, clusterName = cluster): Promise<Identity
   return { pid, starttime: readStat(pid)!.starttime };
 }
 
-function holdGpu(minor: number): Identity {
+function holdGpu(minor: number, env: NodeJS.ProcessEnv = {}): Identity {
   const fd = openSync(join(devDir, `nvidia${minor}`), 'r');
-  const child = spawn('sleep', ['300'], { env: { ...process.env, TOKEN: t.token('holder') }, stdio: ['ignore', 'ignore', 'ignore', fd] });
+  const child = spawn('sleep', ['300'], { env: { ...process.env, ...env, TOKEN: t.token('holder') }, stdio: ['ignore', 'ignore', 'ignore', fd] });
   closeSync(fd);
   t.pid(child.pid);
   return { pid: child.pid!, starttime: readStat(child.pid!)!.starttime };
@@ -78,6 +78,17 @@ test("epilog: reaps the job uid's holder of the job's GPU, not the holder of ano
   assert.deepEqual(out.problems, []);
   assert.ok(!isAlive(mine) && isAlive(other));
   bystanders.add(other.pid);
+});
+
+test("epilog: another job's process on the job's GPU is not killed; the GPU stays held, so exit 1", async () => {
+  const other = holdGpu(0, { SLURM_JOB_ID: '99', SLURM_CLUSTER_NAME: cluster });
+  const res = await runCorral(['slurm', 'epilog', '--gpu-wait', '300ms', '--no-drain'], { env: hookEnv('48', '0'), home: tempHome() });
+  assert.equal(res.code, 1, res.stdout + res.stderr);
+  assert.match(res.stdout, new RegExp(`job 48: nothing of the job left[\\s\\S]*GPU minor 0: pid ${other.pid} .*still holds the job's GPU`));
+  assert.ok(isAlive(other));
+  // GPU 0 must be free again for the prolog test below
+  if (readStat(other.pid)?.starttime === other.starttime) process.kill(other.pid, 'SIGKILL');
+  await waitFor(() => !isAlive(other), 'the other job\'s holder to be gone');
 });
 
 test('epilog: a GPU that does not come free (NVML names a process that is not here) exits 1 and says why', async () => {
