@@ -50,7 +50,7 @@ test('without Node: run --timeout of a job that escapes with setsid and setpgid 
   const r = await runHidden(['run', '--timeout', '2s', '--', 'sh', join(FIXTURES, 'setsid-child.sh'), token, 'wait'], { CORRAL_HOME: tempHome() }).done;
   assert.equal(r.code, 124, r.out);
   // the containment line names what was set up: the subreaper is a prctl made through koffi's embedded native module
-  assert.match(r.out, /containment .*subreaper/, r.out);
+  assert.match(r.out, /containment .*, subreaper,/, r.out);
   assert.deepEqual(workload(token, undefined), [], 'a process of the job outlived corral');
 });
 
@@ -78,4 +78,14 @@ test('the binary, run by a user who may not signal a root-owned child, names its
   const stderr = await epermStderr([bin], tracker);
   if (stderr === null) return skipOrFail(t, 'cannot build the setuid helper (needs root and cc)');
   assert.ok(stderr.includes(`not permitted to signal it: sudo ${bin} reap --job `), stderr);
+});
+
+test('with /tmp mounted noexec (dlopen refuses files there), the binary still loads koffi from another private place', async (t) => {
+  if (!bin) return skipOrFail(t, 'cannot make a mount namespace (unshare -m) here');
+  const home = tempHome();
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs -o noexec tmpfs /tmp && exec "$@"', 'sh', bin, 'run', '--', 'true'], {
+    env: { ...process.env, NO_COLOR: '1', CORRAL_HOME: home }, encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /containment .*, subreaper,/, r.stderr);
 });
