@@ -103,7 +103,13 @@ export async function startSlurmCluster(opts: ClusterOptions = {}): Promise<Slur
   // munged refuses a socket whose directories not everyone may pass through
   for (const d of [dir, join(dir, 'munge')]) chmodSync(d, 0o711);
   // Slurm wants character devices behind gres File=; the null device's numbers give two nodes any job can open
-  for (const i of [0, 1]) spawnSync('mknod', [join(dir, 'dev', `nvidia${i}`), 'c', '1', '3']);
+  for (const i of [0, 1]) {
+    const r = spawnSync('mknod', [join(dir, 'dev', `nvidia${i}`), 'c', '1', '3'], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`mknod of a stand-in GPU failed (${r.stderr.trim()}): the test cluster needs CAP_MKNOD (Slurm refuses gres files that are not devices)`);
+    }
+  }
   writeFileSync(join(dir, 'munge', 'munge.key'), randomBytes(1024), { mode: 0o600 });
   const conf = join(dir, 'slurm.conf');
   writeFileSync(conf, slurmConf(dir, host, [await freePort(), await freePort()], opts));
