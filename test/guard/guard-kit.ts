@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -57,6 +57,7 @@ export async function startAs(user: TestUser, tracker: Tracker, opts: { stopped?
 /** The stand-in NVML library, for a stray that "holds GPU memory" (FAKE_NVML_COMPUTE0=pid:mib). */
 export function fakeGpuEnv(pidMib: [number, number][]): NodeJS.ProcessEnv | null {
   const dir = mkdtempSync(join(tmpdir(), 'corral-guard-nvml-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const lib = buildFakeNvml(dir, 32);
   if (!lib) return null;
   return { CORRAL_NVML_LIBRARY: lib, FAKE_NVML_COMPUTE0: pidMib.map(([p, m]) => `${p}:${m}`).join(',') };
