@@ -28,7 +28,8 @@ export interface PoolObserver {
 
 /** Runs each task elsewhere (corral pool --slurm): the plan, ledger, display and resume stay this scheduler's. */
 export interface TaskBackend {
-  start(session: RunSession, task: PoolTask, slot: PoolSlot): { stop(reason: StopReason): void; done: Promise<TaskResult> };
+  /** onRetry: a failed attempt is tried again after delayMs (why: how it ended), for the display's retry line */
+  start(session: RunSession, task: PoolTask, slot: PoolSlot, onRetry: (attempt: number, delayMs: number, why: string) => void): { stop(reason: StopReason): void; done: Promise<TaskResult> };
 }
 
 export interface PoolRunOptions {
@@ -114,7 +115,7 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
   const runOne = async (task: PoolTask, slot: PoolSlot): Promise<TaskResult | null> => {
     if (opts.backend) {
       // the GPUs are another machine's: the preflight there is the Slurm prolog's
-      const handle = opts.backend.start(session, task, slot);
+      const handle = opts.backend.start(session, task, slot, (attempt, delayMs, why) => observer.retrying(task, attempt, delayMs, why));
       running.set(task, handle);
       observer.started(task, slot);
       return handle.done;
