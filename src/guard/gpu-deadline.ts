@@ -1,18 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import { mergeGpuViews } from '../gpu/merge.ts';
 import { gpuNodesIn, probeProcfs } from '../gpu/probe.ts';
 import type { GpuView } from '../gpu/types.ts';
 import { gpuProbeOptions } from '../strays/gpu-view.ts';
+import { GPU_HELPER_ARG } from './gpu-helper.ts';
 
 /** How long one GPU probe may take before the guard scans with /proc alone. */
 export const GPU_PROBE_DEADLINE_MS = 10_000;
 /** After a hung probe, this many scans use /proc alone before a new probe process is tried. */
 const SCANS_AFTER_HANG = 10;
 
-const HELPER = fileURLToPath(new URL(`./gpu-helper-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+/** The probe process's argv: this Node with gpu-helper-main (.ts or, in the package, .js), or the single-file binary itself. */
+function helperCommand(): [string, ...string[]] {
+  if (isSea()) return [process.execPath, GPU_HELPER_ARG];
+  return [process.execPath, fileURLToPath(new URL(`./gpu-helper-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url))];
+}
 
 interface Helper {
   child: ChildProcess;
@@ -33,7 +39,8 @@ function startHelper(): Helper {
   const env = { ...process.env };
   if (userProbes === undefined) delete env.CORRAL_GPU_PROBES;
   else env.CORRAL_GPU_PROBES = userProbes;
-  const child = spawn(process.execPath, [HELPER], { env, stdio: ['pipe', 'pipe', 'ignore'] });
+  const [program, ...args] = helperCommand();
+  const child = spawn(program, args, { env, stdio: ['pipe', 'pipe', 'ignore'] });
   const h: Helper = { child, answers: [] };
   createInterface({ input: child.stdout! }).on('line', (line) => {
     h.answers.push(line);

@@ -1,21 +1,4 @@
-/**
- * The guard's GPU probe process: one line on stdin asks for a probe, one JSON line on stdout answers.
- * NVML is a synchronous library call that can hang in the driver; here a hang stalls only this process,
- * which the guard kills at its deadline. Device holders in /proc are read by the guard itself.
- */
-import { createInterface } from 'node:readline';
-import { probeGpus } from '../gpu/probe.ts';
-import { gpuProbeOptions } from '../strays/gpu-view.ts';
+/** The guard's GPU probe process as a script for Node (gpu-helper.ts says what it does). */
+import { serveGpuProbes } from './gpu-helper.ts';
 
-for await (const line of createInterface({ input: process.stdin })) {
-  if (!line.trim()) continue;
-  const opts = gpuProbeOptions();
-  opts.use = { nvml: opts.use?.nvml ?? true, nvidiaSmi: opts.use?.nvidiaSmi ?? true, procfs: false };
-  let answer: unknown;
-  try {
-    answer = await probeGpus(opts);
-  } catch (e) {
-    answer = { devices: [], processes: [], probes: [{ name: 'nvml', ok: false, error: (e as Error).message }] };
-  }
-  process.stdout.write(JSON.stringify(answer) + '\n');
-}
+await serveGpuProbes();
