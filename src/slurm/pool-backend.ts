@@ -6,6 +6,7 @@ import { renderCommand } from '../config/template.ts';
 import { addEvent } from '../ledger/events.ts';
 import { jobIdFor } from '../ledger/ids.ts';
 import { finishAttempt, insertAttempt, insertJob, updateJob } from '../ledger/jobs.ts';
+import { describeAttemptEnd } from '../jobs/attempt-text.ts';
 import type { PoolTask, TaskResult } from '../jobs/pool-plan.ts';
 import type { TaskBackend } from '../jobs/pool-run.ts';
 import type { RunSession } from '../jobs/run-session.ts';
@@ -41,7 +42,7 @@ export function outcomeOf(end: SlurmEnd, stoppedBy: StopReason | null): Pick<Tas
 export function createSlurmBackend(o: SlurmSubmitOptions, env: NodeJS.ProcessEnv = process.env): TaskBackend {
   const watcher = new SlurmWatcher(env);
   return {
-    start(session: RunSession, task: PoolTask, slot: PoolSlot) {
+    start(session: RunSession, task: PoolTask, slot: PoolSlot, onRetry) {
       let stoppedBy: StopReason | null = null;
       let current: string | null = null;
       const wake = new AbortController();
@@ -50,7 +51,7 @@ export function createSlurmBackend(o: SlurmSubmitOptions, env: NodeJS.ProcessEnv
         wake.abort();
         if (current) void runSlurm('scancel', [current], env).catch(() => {});
       };
-      return { stop, done: runTask(session, task, slot, o, env, watcher, { stopped: () => stoppedBy, setCurrent: (id) => (current = id), wake: wake.signal }) };
+      return { stop, done: runTask(session, task, slot, o, env, watcher, { stopped: () => stoppedBy, setCurrent: (id) => (current = id), wake: wake.signal, onRetry }) };
     },
   };
 }
@@ -59,6 +60,7 @@ interface TaskControl {
   stopped: () => StopReason | null;
   setCurrent: (slurmId: string | null) => void;
   wake: AbortSignal;
+  onRetry: (attempt: number, delayMs: number, why: string) => void;
 }
 
 async function runTask(session: RunSession, task: PoolTask, slot: PoolSlot, o: SlurmSubmitOptions, env: NodeJS.ProcessEnv, watcher: SlurmWatcher, ctl: TaskControl): Promise<TaskResult> {
@@ -93,7 +95,10 @@ async function runTask(session: RunSession, task: PoolTask, slot: PoolSlot, o: S
     out = outcomeOf(end, ctl.stopped());
     finishAttempt(db, attempt, { ended_at: Date.now(), exit_code: out.exitCode, signal: out.signal, stop_reason: out.reason, leftovers: null });
     if (out.state !== 'failed' || n > stage.retries) break;
-    await sleep(computeRetryDelay(stage, n), undefined, { signal: ctl.wake }).catch(() => {});
+    const delayMs = computeRetryDelay(stage, n);
+    const why = describeAttemptEnd({ exitCode: out.exitCode, signal: out.signal, reason: out.reason as StopReason }, { timeoutMs: stage.timeoutMs ?? undefined });
+    ctl.onRetry(n + 1, delayMs, `${why} (Slurm job ${slurmId})`);
+    await sleep(delayMs, undefined, { signal: ctl.wake }).catch(() => {});
   }
   if (attempts === 0 || (ctl.stopped() && out.state === 'failed')) out = { ...out, state: 'stopped', reason: ctl.stopped() ?? 'signal' };
   const endedAt = Date.now();

@@ -51,8 +51,10 @@ stages:
     timeout: 2s
 `);
   const home = tempHome();
-  const res = await runCorral(['pool', pool, '--slurm', '--json', '-q'], { env: { ...c.env, TOKEN: token }, home });
+  const res = await runCorral(['pool', pool, '--slurm', '--json'], { env: { ...c.env, TOKEN: token }, home });
   assert.equal(res.code, 1, res.stderr);
+  // the progress lines of a local pool, retry included
+  assert.match(res.stderr, /retry sample\.2 \(bad\): attempt 1 exited with status 3 \(Slurm job \d+\); attempt 2 in/);
   const out = JSON.parse(res.stdout) as PoolJson;
   const byName = Object.fromEntries(out.tasks.map((x) => [x.name, x]));
   assert.equal(byName['sample.1']!.state, 'succeeded');
