@@ -89,3 +89,22 @@ test('with /tmp mounted noexec (dlopen refuses files there), the binary still lo
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /containment .*, subreaper,/, r.stderr);
 });
+
+test('without Node: the binary is also the guard\'s GPU probe process (corral __gpu-helper answers a probe with one JSON line)', async (t) => {
+  if (!bin) return skipOrFail(t, 'cannot make a mount namespace (unshare -m) here');
+  const [cmd, ...rest] = withoutNode([bin, '__gpu-helper']);
+  const child = spawn(cmd!, rest, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, CORRAL_GPU_PROBES: 'nvml,nvidia-smi' } });
+  tracker.pid(child.pid);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d));
+  child.stderr!.on('data', (d: Buffer) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  child.stdin!.write('probe\n');
+  await waitFor(() => out.includes('\n') || child.exitCode !== null, `an answer (${err})`, 20_000);
+  const answer = JSON.parse(out.split('\n')[0]!) as { devices: unknown[]; probes: { name: string }[] };
+  assert.ok(Array.isArray(answer.devices), out);
+  assert.ok(answer.probes.some((p) => p.name === 'nvml'), out);
+  child.stdin!.end();
+  assert.equal(await exited, 0, err);
+});
