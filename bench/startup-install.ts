@@ -4,7 +4,7 @@
 // temporary prefix with the system's npm). The runs are interleaved (one of each, then again), so load
 // on the machine falls on all three alike. Prints a Markdown table with the sizes.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,24 +34,33 @@ try {
     ['npm install -g (system npm, bundled Node)', [installed]],
   ];
   const times = ways.map(() => [] as number[]);
+  // CPU time is less disturbed than wall time by other work on a shared machine: the user+sys time of
+  // waited-for children (cutime + cstime in /proc/self/stat, clock ticks of 10 ms), summed over the runs
+  const cpu = ways.map(() => 0);
+  const childTicks = () => {
+    const fields = readFileSync('/proc/self/stat', 'latin1').split(') ')[1]!.split(' ');
+    return Number(fields[13]) + Number(fields[14]); // cutime, cstime: fields 16 and 17 of stat(5)
+  };
   const home = join(work, 'home');
   for (let i = 0; i < reps + 1; i++) {
     ways.forEach(([, cmd], w) => {
+      const c0 = childTicks();
       const t0 = performance.now();
       const r = spawnSync(cmd[0]!, [...cmd.slice(1), 'run', '--quiet', '--', 'true'], { env: { ...env, CORRAL_HOME: home, NO_COLOR: '1' }, stdio: 'ignore' });
       const ms = performance.now() - t0;
       if (r.status !== 0) throw new Error(`${cmd.join(' ')} run -- true exited ${r.status}`);
-      if (i > 0) times[w]!.push(ms); // the first round warms the page cache and the compile caches
+      if (i === 0) return; // the first round warms the page cache and the compile caches
+      times[w]!.push(ms);
+      cpu[w]! += (childTicks() - c0) * 10;
     });
   }
+  const sizes = [`${(statSync(binary).size / 1048576).toFixed(1)} MiB (one file)`, 'checkout with node_modules', `${du} (du -sh of the prefix); tarball ${(statSync(join(work, tgz)).size / 1024).toFixed(0)} KiB`];
   const out = [
-    `corral run -- true, ${reps} runs each, interleaved; median (min–max) wall time. ${new Date().toISOString()}`,
+    `corral run -- true, ${reps} runs each, interleaved; wall time median (min–max), CPU (user+sys of corral and what it waited for) mean. ${new Date().toISOString()}`,
     '',
-    '| install | start-up of `corral run -- true` | size |',
-    '|---|---|---|',
-    `| ${ways[0]![0]} | ${formatSpread(summarize(times[0]!), ' ms')} | ${(statSync(binary).size / 1048576).toFixed(1)} MiB (one file) |`,
-    `| ${ways[1]![0]} | ${formatSpread(summarize(times[1]!), ' ms')} | checkout with node_modules |`,
-    `| ${ways[2]![0]} | ${formatSpread(summarize(times[2]!), ' ms')} | ${du} (du -sh of the prefix); tarball ${(statSync(join(work, tgz)).size / 1024).toFixed(0)} KiB |`,
+    '| install | wall time of `corral run -- true` | CPU per run | size |',
+    '|---|---|---|---|',
+    ...ways.map(([name], w) => `| ${name} | ${formatSpread(summarize(times[w]!), ' ms')} | ${Math.round(cpu[w]! / reps)} ms | ${sizes[w]} |`),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 } finally {
