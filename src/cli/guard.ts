@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatDuration, parseDuration } from '../config/duration.ts';
 import { UsageError } from '../config/errors.ts';
+import type { GpuView } from '../gpu/types.ts';
 import { printJson, say, table, visible } from './output.ts';
 
 interface RunFlags {
@@ -10,6 +11,8 @@ interface RunFlags {
   metricsPublic?: boolean;
   once?: boolean;
   grace: string;
+  ui?: string;
+  token?: string;
 }
 
 /** The guard scans no faster than this: a scan reads all of /proc. */
@@ -35,14 +38,22 @@ built-in default notifies and never reaps. See docs/guard.md.`);
     .option('--metrics-public', 'allow a non-loopback --metrics address')
     .option('--grace <dur>', 'when reaping: time between the stop signal and SIGKILL', '5s')
     .option('--once', 'one scan, act, and exit')
+    .option('--ui <host:port>', 'also serve the dashboard (corral ui) there; its timeline samples the guard\'s own scans')
+    .option('--token <token>', 'the dashboard\'s token, required for a --ui bind beyond loopback (prefer $CORRAL_UI_TOKEN)')
     .action(async (f: RunFlags) => {
       const intervalMs = parseDuration(f.interval, '--interval');
       if (intervalMs < MIN_INTERVAL_MS) throw new UsageError(`--interval ${f.interval} is shorter than ${MIN_INTERVAL_MS}ms`, 'each scan reads all of /proc: give 100ms or more (the default is 30s)');
       const graceMs = parseDuration(f.grace, '--grace');
       const { parseMetricsAddress } = await import('../guard/metrics.ts');
       const metrics = f.metrics !== undefined ? parseMetricsAddress(f.metrics, Boolean(f.metricsPublic)) : undefined;
+      if (f.token !== undefined && f.ui === undefined) throw new UsageError('--token is for the dashboard', 'give --ui HOST:PORT with it, or leave --token out');
       const { runGuard } = await import('../guard/loop.ts');
-      await runGuard({ policyFlag: f.policy, intervalMs, metrics, once: Boolean(f.once), graceMs, log: say });
+      const ui = f.ui === undefined ? undefined : await startGuardDashboard(f.ui, f.token ?? (process.env.CORRAL_UI_TOKEN || undefined), intervalMs);
+      try {
+        await runGuard({ policyFlag: f.policy, intervalMs, metrics, once: Boolean(f.once), graceMs, log: say, onPass: ui?.onPass });
+      } finally {
+        await ui?.close();
+      }
     });
 
   guard.command('check').description('validate the policy and print what it would do right now; signals and writes nothing')
@@ -83,4 +94,20 @@ built-in default notifies and never reaps. See docs/guard.md.`);
       say(`wrote ${path}`);
       process.stdout.write(`To enable the guard:\n${commands.map((c) => `  ${c}\n`).join('')}`);
     });
+}
+
+/** The dashboard beside the guard: one timeline, fed by the guard's passes instead of scans of its own. */
+async function startGuardDashboard(listen: string, token: string | undefined, intervalMs: number) {
+  const [{ startDashboard }, { Timeline, sampleScan }] = await Promise.all([import('../web/server.ts'), import('../web/timeline.ts')]);
+  const timeline = new Timeline();
+  // the guard calls NVML only in its probe process, which may hang: the page shows the GPUs of the guard's last pass
+  let gpu: GpuView = { devices: [], processes: [], probes: [] };
+  const dash = await startDashboard({ listen, token, timeline, intervalMs: Math.min(intervalMs, 3000), readGpu: async () => gpu });
+  process.stdout.write(`${dash.url}\n`);
+  say(`guard: dashboard at ${dash.url}`);
+  const onPass = (r: { scan: Parameters<typeof sampleScan>[0] }) => {
+    gpu = r.scan.gpu;
+    timeline.record(sampleScan(r.scan));
+  };
+  return { onPass, close: () => dash.close() };
 }

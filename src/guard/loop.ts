@@ -16,6 +16,8 @@ export interface GuardRunOptions {
   graceMs: number;
   /** progress lines (stderr) */
   log: (line: string) => void;
+  /** called after each pass that scanned (the dashboard's timeline samples the guard's own scan) */
+  onPass?: (result: PassResult) => void;
 }
 
 /** Loads the policy with its allow-list; both are validated before anything is scanned or written. */
@@ -62,6 +64,7 @@ export async function runGuard(opts: GuardRunOptions): Promise<void> {
       try {
         const prev = last;
         last = await guardPass(ctx);
+        opts.onPass?.(last);
         // a line when something happened or changed, not every 30 s for ever (the journal keeps them)
         if (opts.once || last.notified || last.reaped || last.judged.length !== prev?.judged.length) opts.log(summary(last));
       } catch (e) {

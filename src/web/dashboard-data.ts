@@ -8,11 +8,12 @@ import { ledgerPath } from '../ledger/location.ts';
 import { readProc } from '../proc/snapshot.ts';
 import { loadAllowList } from '../strays/allow-list.ts';
 import { reapCommand, reapTargetOf } from '../strays/commands.ts';
+import type { GpuView } from '../gpu/types.ts';
 import { readGpuView } from '../strays/gpu-view.ts';
 import { ledgerViewOf } from '../strays/ledger-view.ts';
 import { userResolver } from '../strays/facts.ts';
 import { scanStrays, type StrayScan } from '../strays/scan.ts';
-import { sampleGpuMemory, type SampleInput } from './timeline.ts';
+import { sampleGpuMemory, sampleScan, type SampleInput } from './timeline.ts';
 
 /** How many past runs the dashboard shows (history --json -n 50). */
 export const HISTORY_LIMIT = 50;
@@ -44,11 +45,13 @@ export class DashboardData {
   private readonly env: NodeJS.ProcessEnv;
   private readonly maxAgeMs: number;
   private readonly onScan?: (view: DashboardView) => void;
+  private readonly readGpu: () => Promise<GpuView>;
 
-  constructor(opts: { env?: NodeJS.ProcessEnv; maxAgeMs: number; onScan?: (view: DashboardView) => void }) {
+  constructor(opts: { env?: NodeJS.ProcessEnv; maxAgeMs: number; onScan?: (view: DashboardView) => void; readGpu?: () => Promise<GpuView> }) {
     this.env = opts.env ?? process.env;
     this.maxAgeMs = opts.maxAgeMs;
     this.onScan = opts.onScan;
+    this.readGpu = opts.readGpu ?? (() => readGpuView(this.env));
   }
 
   /** What a client is shown: the shared view, scanned again once it is older than the interval. */
@@ -64,7 +67,7 @@ export class DashboardData {
    */
   async tick(record: (s: SampleInput) => void, watchedWithinMs: number): Promise<void> {
     if (performance.now() - this.askedAt < watchedWithinMs) return void (await this.fresh());
-    const gpu = await readGpuView(this.env);
+    const gpu = await this.readGpu();
     const userOf = userResolver();
     record(sampleGpuMemory(gpu, (pid) => {
       const p = readProc(pid, { environ: false, cmdline: false, exe: false, cgroup: false });
@@ -82,13 +85,13 @@ export class DashboardData {
     // opened per scan: a ledger made after the dashboard started (the first corral run) is seen too
     const db = openLedgerToRead(ledgerPath(this.env));
     try {
-      const scan = await scanStrays({ ledger: ledgerViewOf(db), allowList: loadAllowList(undefined, this.env), gpu: await readGpuView(this.env) });
+      const scan = await scanStrays({ ledger: ledgerViewOf(db), allowList: loadAllowList(undefined, this.env), gpu: await this.readGpu() });
       const view: DashboardView = {
         takenAt: performance.now(),
         gpus: gpusJson(scan),
         strays: { ...straysJson(scan, scan.strays), reapCommands: reapCommands(scan) },
         runs: { live: liveRunsJson(db, scan.snapshot), history: historyJson(db, HISTORY_LIMIT) },
-        sample: sampleGpuMemory(scan.gpu, ownerOf(scan)),
+        sample: sampleScan(scan),
         guard: recentGuardActions(GUARD_LIMIT, this.env),
       };
       this.view = view;
@@ -98,13 +101,6 @@ export class DashboardData {
       db.close();
     }
   }
-}
-
-function ownerOf(scan: StrayScan): (pid: number) => string | undefined {
-  return (pid) => {
-    const p = scan.snapshot.get(pid);
-    return p ? scan.userOf(p.uid) : undefined;
-  };
 }
 
 function reapCommands(scan: StrayScan): Record<string, string> {

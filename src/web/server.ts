@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { UsageError } from '../config/errors.ts';
+import type { GpuView } from '../gpu/types.ts';
 import { openLedgerToRead } from '../ledger/db.ts';
 import { ledgerPath } from '../ledger/location.ts';
 import { allowRequest, checkExposure, parseListen, setSecurityHeaders, type ListenAddress } from './access.ts';
@@ -18,6 +19,8 @@ export interface DashboardOptions {
   env?: NodeJS.ProcessEnv;
   /** how often the machine is scanned at most, and the timeline sampled (default 3 s) */
   intervalMs?: number;
+  /** the GPU view to show (the guard gives its last probe's: it never calls NVML in its own process); default: probe */
+  readGpu?: () => Promise<GpuView>;
   /** when the port is taken, try this many ports after it (the default port; an explicit one fails) */
   fallbackPorts?: number;
 }
@@ -37,7 +40,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const intervalMs = Math.max(500, opts.intervalMs ?? 3000);
   const timeline = opts.timeline ?? new Timeline();
   const ownSampler = !opts.timeline;
-  const data = new DashboardData({ env, maxAgeMs: intervalMs, onScan: ownSampler ? (v) => timeline.record(v.sample) : undefined });
+  const data = new DashboardData({ env, maxAgeMs: intervalMs, onScan: ownSampler ? (v) => timeline.record(v.sample) : undefined, readGpu: opts.readGpu });
   const assets = loadAssets();
   let port = addr.port;
   const handler = (req: IncomingMessage, res: ServerResponse) => {

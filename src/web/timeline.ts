@@ -1,4 +1,5 @@
 import type { GpuView } from '../gpu/types.ts';
+import type { StrayScan } from '../strays/scan.ts';
 
 const MIB = 2 ** 20;
 /** Users named in one sample; the rest are summed as "other", so a sample's size has a bound. */
@@ -69,6 +70,14 @@ export function sampleGpuMemory(gpu: GpuView, ownerOf: (pid: number) => string |
   for (const d of gpu.devices) devices[String(d.index)] = toMiB(d.memUsedBytes ?? byProcess.get(d.index) ?? 0);
   for (const [index, bytes] of byProcess) devices[String(index)] ??= toMiB(bytes);
   return { at, devices, users: topUsers(users) };
+}
+
+/** The sample of one stray scan: its GPU view, each process's user from the scan's own snapshot. */
+export function sampleScan(scan: Pick<StrayScan, 'gpu' | 'snapshot' | 'userOf'>): SampleInput {
+  return sampleGpuMemory(scan.gpu, (pid) => {
+    const p = scan.snapshot.get(pid);
+    return p ? scan.userOf(p.uid) : undefined;
+  });
 }
 
 function topUsers(users: Map<string, number>): Record<string, number> {
