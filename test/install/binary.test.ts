@@ -83,7 +83,11 @@ test('the binary, run by a user who may not signal a root-owned child, names its
 test('with /tmp mounted noexec (dlopen refuses files there), the binary still loads koffi from another private place', async (t) => {
   if (!bin) return skipOrFail(t, 'cannot make a mount namespace (unshare -m) here');
   const home = tempHome();
-  const r = spawnSync('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs -o noexec tmpfs /tmp && exec "$@"', 'sh', bin, 'run', '--', 'true'], {
+  // /tmp is remounted noexec with its files kept (the home is there); the binary, which may itself lie
+  // under /tmp (a checkout there), is first bound onto a file in a fresh tmpfs on /mnt
+  const script = 'mount -t tmpfs tmpfs /mnt && : > /mnt/corral && mount --bind "$1" /mnt/corral && shift && ' +
+    'mount --bind /tmp /tmp && mount -o remount,bind,noexec /tmp && exec /mnt/corral "$@"';
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', bin, 'run', '--', 'true'], {
     env: { ...process.env, NO_COLOR: '1', CORRAL_HOME: home }, encoding: 'utf8',
   });
   assert.equal(r.status, 0, r.stderr);
