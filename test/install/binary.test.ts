@@ -112,3 +112,20 @@ test('without Node: the binary is also the guard\'s GPU probe process (corral __
   child.stdin!.end();
   assert.equal(await exited, 0, err);
 });
+
+test('without Node: corral ui serves every file of the page from the binary, byte for byte as in src/web/assets', async (t) => {
+  if (!bin) return skipOrFail(t, 'cannot make a mount namespace (unshare -m) here');
+  const { ASSET_FILES } = await import('../../src/web/assets.ts');
+  const ui = runHidden(['ui', '--listen', '127.0.0.1:0'], { CORRAL_HOME: tempHome() });
+  try {
+    const url = (await waitFor(() => /dashboard at (http:\/\/\S+?\/);/.exec(ui.output()), `the dashboard's address (${ui.output()})`, 20_000))[1]!;
+    for (const file of ASSET_FILES) {
+      const res = await fetch(new URL(file === 'index.html' ? '/' : `/${file}`, url));
+      assert.equal(res.status, 200, file);
+      assert.ok(Buffer.from(await res.arrayBuffer()).equals(readFileSync(join(ROOT, 'src', 'web', 'assets', file))), `${file} differs`);
+    }
+  } finally {
+    ui.child.kill('SIGTERM');
+    await ui.done;
+  }
+});
