@@ -80,7 +80,7 @@ async function runTask(session: RunSession, task: PoolTask, slot: PoolSlot, o: S
     const attempt = insertAttempt(db, { job_id: id, run_id: session.id, n, pid: null, starttime: null, pgid: null, sid: null, cgroup: null, started_at: Date.now() });
     let slurmId: string;
     try {
-      slurmId = (await runSlurm('sbatch', sbatchArgs(session.id, task.name, { ...stage, env: {} }, slot, argv, logPath, o), { ...env, ...stage.env })).trim().split(';')[0]!;
+      slurmId = (await runSlurm('sbatch', sbatchArgs(session.id, task.name, stage, slot, argv, logPath, o), { ...env, ...stage.env })).trim().split(';')[0]!;
     } catch (e) {
       appendFileSync(logPath, `corral: ${(e as Error).message}\n`);
       out = { state: 'failed', exitCode: null, signal: null, reason: 'spawn-failed', status: 125 };
