@@ -1,8 +1,10 @@
 import type { StdioOptions } from 'node:child_process';
-import { createJobCgroup } from '../os/cgroup.ts';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Db } from '../ledger/db.ts';
 import { addEvent } from '../ledger/events.ts';
 import { finishAttempt, insertAttempt, insertJob, updateJob } from '../ledger/jobs.ts';
+import { writeTogether } from '../ledger/patient-db.ts';
 import type { Identity } from '../proc/identity.ts';
 import { signalNumberOf } from '../config/signals.ts';
 import { exitStatusOf, restartDelayMs, shouldRestart, type AttemptEnd, type RestartPolicy, type StopReason } from '../supervise/restart-policy.ts';
@@ -62,6 +64,19 @@ export interface JobOutcome {
   lastAttempt?: AttemptEnd;
 }
 
+/** An attempt's outcome; its ledger writes (record) and its 'end' notice are the caller's to make. */
+interface AttemptResult {
+  end: AttemptEnd;
+  leftovers: TeardownResult['leftovers'];
+  record: () => void;
+  announce: () => void;
+}
+
+function finalFields(attempts: number, end: AttemptEnd) {
+  const state = end.reason === 'exited' && end.exitCode === 0 ? 'succeeded' : end.reason === 'main-ended' ? 'stopped' : 'failed';
+  return { attempts, state, ended_at: Date.now(), exit_code: end.exitCode, signal: end.signal, stop_reason: end.reason } as const;
+}
+
 /** One supervised job: its attempts, restart policy and limits; every attempt's whole tree is torn down before the next. */
 export class JobRunner {
   readonly id: string;
@@ -107,17 +122,30 @@ export class JobRunner {
   async run(): Promise<JobOutcome> {
     const { db, runId } = this.ctx;
     const s = this.spec;
-    this.cgroup = this.ctx.runCgroup ? createJobCgroup(this.ctx.runCgroup, this.id.slice(runId.length + 1)) : null;
+    // The job's cgroup exists before its first process, as before; made off the main thread, since the
+    // kernel's cgroup lock is held while other jobs' processes enter their cgroups (milliseconds a pool task).
+    if (this.ctx.runCgroup) {
+      const dir = join(this.ctx.runCgroup, this.id.slice(runId.length + 1));
+      await mkdir(dir, { recursive: true });
+      this.cgroup = dir;
+    }
     this.startedMono = performance.now();
     insertJob(db, { id: this.id, run_id: runId, role: s.role, name: s.name, argv: JSON.stringify(s.argv), gpus: s.gpus ?? null, cgroup: this.cgroup, log_path: s.logPath ?? null, item: s.item ?? null, stage: s.stage ?? null, state: 'running', started_at: Date.now() });
     let n = 0;
     let lastAttempt: AttemptEnd | undefined;
-    let last: { end: AttemptEnd; leftovers: TeardownResult['leftovers'] } | undefined;
+    let last: AttemptResult | undefined;
     while (true) {
       n++;
       last = await this.attempt(n, last?.end);
-      updateJob(db, this.id, { attempts: n });
-      if (this.stopReason || this.leaderLeft || !shouldRestart(s.restart, last.end, n - 1)) break;
+      const again = !this.stopReason && !this.leaderLeft && shouldRestart(s.restart, last.end, n - 1);
+      // the attempt's end and the job's (its count, or how it ended) are one moment: one transaction
+      const ended = last;
+      writeTogether(db, () => {
+        ended.record();
+        updateJob(db, this.id, again ? { attempts: n } : finalFields(n, ended.end));
+      });
+      ended.announce();
+      if (!again) break;
       const delayMs = restartDelayMs(s.restart, n);
       // what a person asks next: why the last attempt ended, and under what limit
       const limits = { timeoutMs: s.timeoutMs ?? null, maxRuntimeMs: s.maxRuntimeMs ?? null };
@@ -126,16 +154,13 @@ export class JobRunner {
         // stopped between attempts: the job ended for that reason, not the way its last attempt did
         lastAttempt = last.end;
         last = { ...last, end: { ...last.end, reason: this.stopReason! } };
+        updateJob(db, this.id, finalFields(n, last.end));
         break;
       }
     }
-    const end = last!.end;
+    const end = last.end;
     const status = exitStatusOf(end, signalNumberOf);
-    updateJob(db, this.id, {
-      state: end.reason === 'exited' && end.exitCode === 0 ? 'succeeded' : end.reason === 'main-ended' ? 'stopped' : 'failed',
-      ended_at: Date.now(), exit_code: end.exitCode, signal: end.signal, stop_reason: end.reason,
-    });
-    return { jobId: this.id, end, status, attempts: n, leftovers: last!.leftovers, ...(lastAttempt ? { lastAttempt } : {}) };
+    return { jobId: this.id, end, status, attempts: n, leftovers: last.leftovers, ...(lastAttempt ? { lastAttempt } : {}) };
   }
 
   /** Sleeps (any length: a chained monotonic timer), waking early on stop; true when stopped. */
@@ -158,7 +183,7 @@ export class JobRunner {
     }
   }
 
-  private async attempt(n: number, previous?: AttemptEnd): Promise<{ end: AttemptEnd; leftovers: TeardownResult['leftovers'] }> {
+  private async attempt(n: number, previous?: AttemptEnd): Promise<AttemptResult> {
     const { db, runId } = this.ctx;
     const s = this.spec;
     const started = Date.now();
@@ -172,9 +197,12 @@ export class JobRunner {
     if (log) log.pipe(child);
     this.leader = leader.pid > 0 ? leader : null;
     this.ctx.onAttemptStart?.();
-    const attemptId = insertAttempt(db, { job_id: this.id, run_id: runId, n, pid: leader.pid, starttime: leader.starttime, pgid: leader.pid, sid: leader.pid, cgroup: this.cgroup, started_at: started });
+    let attemptId = 0;
+    writeTogether(db, () => {
+      attemptId = insertAttempt(db, { job_id: this.id, run_id: runId, n, pid: leader.pid, starttime: leader.starttime, pgid: leader.pid, sid: leader.pid, cgroup: this.cgroup, started_at: started });
+      addEvent(db, runId, this.id, 'attempt-start', { n, pid: leader.pid });
+    });
     this.ctx.onEvent?.('start', { job: s.name, attempt: n, pid: leader.pid });
-    addEvent(db, runId, this.id, 'attempt-start', { n, pid: leader.pid });
     const exited = waitExit(child);
     // Whichever limit comes first ends the attempt; which one it is is known now, not when it fires.
     // Both limits count on the monotonic clock, and through a chained timer: a step of the wall clock
@@ -212,11 +240,14 @@ export class JobRunner {
     this.leader = null;
     if (exit.spawnError) this.ctx.onEvent?.('spawn-error', { job: s.name, error: exit.spawnError });
     const end: AttemptEnd = { exitCode: exit.code, signal: exit.signal, reason: first === 'exited' ? (exit.spawnError ? 'spawn-failed' : 'exited') : first };
-    finishAttempt(db, attemptId, { ended_at: Date.now(), exit_code: exit.code, signal: exit.signal, stop_reason: end.reason, leftovers: result.leftovers.length ? JSON.stringify(result.leftovers) : null });
+    const ended = Date.now();
     // refused: a marker of this job on another uid's process (forgeable), reported and never signalled
     const refused = result.refused.map((r) => ({ pid: r.pid, uid: r.uid, why: r.why }));
-    addEvent(db, runId, this.id, 'attempt-end', { n, ...end, members: result.members.length, leftovers: result.leftovers.length, teardownMs: Math.round(result.ms), ...(refused.length ? { refused } : {}) });
-    this.ctx.onEvent?.('end', { job: s.name, attempt: n, ...end, leftovers: result.leftovers, refused });
-    return { end, leftovers: result.leftovers };
+    const record = () => {
+      finishAttempt(db, attemptId, { ended_at: ended, exit_code: exit.code, signal: exit.signal, stop_reason: end.reason, leftovers: result.leftovers.length ? JSON.stringify(result.leftovers) : null });
+      addEvent(db, runId, this.id, 'attempt-end', { n, ...end, members: result.members.length, leftovers: result.leftovers.length, teardownMs: Math.round(result.ms), ...(refused.length ? { refused } : {}) }, ended);
+    };
+    const announce = () => this.ctx.onEvent?.('end', { job: s.name, attempt: n, ...end, leftovers: result.leftovers, refused });
+    return { end, leftovers: result.leftovers, record, announce };
   }
 }

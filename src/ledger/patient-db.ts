@@ -34,6 +34,38 @@ function retryable(e: unknown): 'busy' | 'space' | null {
   return null;
 }
 
+// How writeTogether finds the patient wrapper's retry behind a plain Db (JobContext passes a Db).
+const TOGETHER = Symbol('corral.writeTogether');
+type Together = (fn: () => void) => void;
+
+/**
+ * Writes that record one moment (an attempt's end: its row, its event, its job) in one transaction:
+ * one WAL append instead of one per statement, and all or none of them after a crash instead of a
+ * prefix. Durability is the ledger's as before (WAL, synchronous = NORMAL, one commit per moment).
+ * On a patient connection the whole transaction is retried (locks, a full disk) and, past the
+ * patience, recorded as one fault and skipped, as a single write is; elsewhere it throws.
+ */
+export function writeTogether(db: Db, fn: () => void): void {
+  const together = (db as unknown as Record<symbol, Together | undefined>)[TOGETHER];
+  if (together) together(fn);
+  else runInTransaction(db, fn);
+}
+
+function runInTransaction(db: Db, fn: () => void): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    fn();
+    db.exec('COMMIT');
+  } catch (e) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
+}
+
+// Statements are compiled once per connection: the SQL of corral's writes is a small fixed set (an
+// update's SQL varies only with its column names), and compiling one costs as much as running it.
+const MAX_CACHED_STATEMENTS = 128;
+
 export function patientDb(db: Db, onFault: (e: unknown) => void): { db: Db; faults: LedgerFaults } {
   const faults: LedgerFaults = { count: 0, first: null };
   const fault = (e: unknown) => {
@@ -70,11 +102,23 @@ export function patientDb(db: Db, onFault: (e: unknown) => void): { db: Db; faul
         return (v as (...a: unknown[]) => unknown).bind(target);
       },
     });
-  const proxy = new Proxy(db, {
+  const cache = new Map<string, ReturnType<Db['prepare']>>();
+  const prepare = (sql: string) => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      stmt = wrapStatement(db.prepare(sql));
+      if (cache.size >= MAX_CACHED_STATEMENTS) cache.delete(cache.keys().next().value!);
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  };
+  const together: Together = (fn) => attempt(() => runInTransaction(proxy, fn), true, undefined);
+  const proxy: Db = new Proxy(db, {
     get(target, prop) {
+      if (prop === TOGETHER) return together;
       const v = Reflect.get(target, prop, target) as unknown;
       if (typeof v !== 'function') return v;
-      if (prop === 'prepare') return (sql: string) => wrapStatement(target.prepare(sql));
+      if (prop === 'prepare') return prepare;
       if (prop === 'exec') {
         return (sql: string) => {
           // transaction control fails as before: the caller's catch rolls back
