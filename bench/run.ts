@@ -1,5 +1,5 @@
 // `npm run bench`: installs the peers, measures corral side by side with the tools people use instead,
-// and writes BENCHMARKS.md. Options (for working on one section): --only leftovers,teardown,scan,pool,start
+// and writes BENCHMARKS.md. Options (for working on one section): --only leftovers,teardown,scan,pool,start,guard
 // --reps N (every section's repetitions) --out FILE --details FILE (every leftover cell's survivors, as JSON).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ const PLAN: [string, () => Promise<Section>][] = [
   ['scan', async () => (await import('./sections/scan.ts')).measureScan({ reps: reps(5), extra: 2000, has }, log)],
   ['pool', async () => (await import('./sections/pool.ts')).measurePool({ reps: reps(3), tasks: 500, slots: 8, has }, log)],
   ['start', async () => (await import('./sections/start.ts')).measureStart({ reps: reps(10), memReps: reps(3), has }, log)],
+  ['guard', async () => (await import('./sections/guard.ts')).measureGuard({ scans: 120, extra: 2000, intervalS: 30 }, log)],
 ];
 
 try {

@@ -49,6 +49,8 @@ export async function measureStart(cfg: StartConfig, log: (s: string) => void): 
     ]),
   );
   log(`  start: true ${floor.toFixed(1)} ms, node ${nodeMs.toFixed(0)} ms, corral ${summarize(corral).median.toFixed(0)} ms`);
+  const startRatio = summarize(corral).median / nodeMs;
+  section.goals.push(`Start-up: \`corral run -- true\` within 2.5x of a bare \`node -e 0\`: ${summarize(corral).median.toFixed(0)} ms vs ${nodeMs.toFixed(0)} ms (${startRatio.toFixed(2)}x): ${startRatio <= 2.5 ? 'met' : 'NOT met'}`);
 
   // Memory: a job (an idle sleep) under each supervisor; VmRSS once it has settled.
   const mem = new Map<string, number[]>();
@@ -56,13 +58,15 @@ export async function measureStart(cfg: StartConfig, log: (s: string) => void): 
     if (Number.isFinite(v)) mem.set(k, [...(mem.get(k) ?? []), v]);
   };
   for (let i = 0; i < cfg.memReps; i++) {
-    for (const sup of ['corral', 'tini', 'dumb-init', 'parallel', 'timeout']) {
-      if (sup !== 'corral' && sup !== 'timeout' && !cfg.has(sup)) continue;
+    for (const sup of ['corral', 'node', 'tini', 'dumb-init', 'parallel', 'timeout']) {
+      if (sup !== 'corral' && sup !== 'node' && sup !== 'timeout' && !cfg.has(sup)) continue;
       const mark = newToken();
       const job = ['bash', '-c', 'exec -a "$0" sleep 1000', `${mark}:job`];
       const runHome = makeScratchDir('mem');
       const argv: Record<string, string[]> = {
         corral: [NODE, BIN, 'run', '-q', '--', ...job],
+        // the floor of any Node supervisor: the same runtime, idle, with one child (the job) and nothing else
+        node: [NODE, '-e', 'const c = require("child_process").spawn(process.argv[1], process.argv.slice(2), { stdio: "ignore" }); c.on("exit", () => process.exit())', ...job],
         tini: ['tini', '-s', '--', ...job],
         'dumb-init': ['dumb-init', ...job],
         parallel: ['parallel', '--will-cite', '-j1', '-q', ...job.slice(0, 3), ':::', job[3]!],
@@ -85,12 +89,15 @@ export async function measureStart(cfg: StartConfig, log: (s: string) => void): 
     }
   }
   const label: Record<string, string> = {
-    corral: 'corral supervisor (node)', sentinel: "corral's sentinel (/bin/sh)", tini: 'tini -s', 'dumb-init': 'dumb-init', parallel: 'GNU parallel controller (perl)', timeout: 'timeout',
+    corral: 'corral supervisor (node)', node: 'bare Node holding one child (`node -e` with a spawn: the floor of a Node supervisor)', sentinel: "corral's sentinel (/bin/sh)", tini: 'tini -s', 'dumb-init': 'dumb-init', parallel: 'GNU parallel controller (perl)', timeout: 'timeout',
   };
   section.body.push(
     `Resident memory (VmRSS) while a job (an idle \`sleep\`) runs, read 1.5 s after the job started; median (min–max) of ${cfg.memReps} runs.`,
     renderTable(['process', 'VmRSS'], [...mem].map(([k, v]) => [label[k] ?? k, formatSpread(summarize(v.map(MiB)), ' MiB')])),
   );
+  const sup = summarize((mem.get('corral') ?? []).map(MiB));
+  const bare = summarize((mem.get('node') ?? []).map(MiB));
+  section.goals.push(`Supervisor memory at most 40 MiB resident: ${sup.n ? `${sup.median.toFixed(1)} MiB: ${sup.median <= 40 ? 'met' : 'NOT met'}; a bare Node holding one child takes ${bare.median.toFixed(1)} MiB (corral ${(sup.median - bare.median).toFixed(1)} MiB above that floor)` : 'not measured'}`);
   const sent = summarize((mem.get('sentinel') ?? []).map(MiB));
   section.goals.push(`Idle sentinel under 2 MiB resident: ${sent.n ? `${sent.median.toFixed(2)} MiB: ${sent.median < 2 ? 'met' : 'NOT met'}` : 'not measured'}`);
   return section;
