@@ -17,6 +17,8 @@ before(async () => {
   if (!missing) c = await startSlurmCluster();
 });
 after(async () => {
+  // the node-side corral runs' sentinels exit a moment after their jobs: give them that moment
+  await waitFor(() => t.alive().length === 0, 'the tasks\' sentinels to exit', 10_000).catch(() => {});
   const left = await t.cleanup();
   await c?.stop();
   assert.deepEqual(left, [], 'a process of the test outlived it');
@@ -71,7 +73,7 @@ stages:
   db.close();
   assert.deepEqual([submits.n, attempts.n], [6, 6], 'one sbatch and one attempt per try: 3 samples (one retried), 2 evaluations');
   assert.deepEqual(liveJobs(), []);
-  assert.deepEqual(findByToken(token), []);
+  await waitFor(() => findByToken(token).length === 0, 'every process of the tasks to be gone', 10_000);
 });
 
 test('Ctrl-C cancels the pool\'s jobs, and --resume --slurm runs what did not finish', async (ctx) => {
