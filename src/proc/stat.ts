@@ -58,6 +58,9 @@ export function readProcText(path: string): string | null {
   try {
     let n = readSync(fd, chunk, 0, chunk.length, null);
     let text = chunk.toString('latin1', 0, n);
+    // A /proc record file (stat, status, cgroup) hands its whole text to the first read that has room
+    // for it: a short read that ends its last line is the end, and a second read() would return 0.
+    if (n < chunk.length && n > 0 && chunk[n - 1] === 10) return text;
     while (n > 0 && (n = readSync(fd, chunk, 0, chunk.length, null)) > 0) text += chunk.toString('latin1', 0, n);
     return text;
   } catch {
