@@ -92,7 +92,7 @@ test("epilog: another job's process on the job's GPU is not killed; the GPU stay
 });
 
 test('epilog: a GPU that does not come free (NVML names a process that is not here) exits 1 and says why', async () => {
-  const lib = join(mkdtempSync(join(tmpdir(), 'corral-slurm-nvml-')), 'libnvidia-ml.so.1');
+  const lib = join(devDir, 'libnvidia-ml.so.1'); // removed with devDir
   const built = spawnSync('cc', ['-shared', '-fPIC', '-O1', '-DENTRY_SIZE=24', '-o', lib, join(FIXTURES, 'fake-nvml.c')]);
   if (!requireInCI(built.status === 0 || null, 'the fake NVML library (cc)')) return;
   const env = hookEnv('44', '0', { CORRAL_NVML_LIBRARY: lib, CORRAL_GPU_PROBES: 'nvml', FAKE_NVML_COMPUTE0: '4194000:2048' });

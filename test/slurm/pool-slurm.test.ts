@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { after, before, test } from 'node:test';
@@ -16,7 +16,14 @@ let c: SlurmCluster | undefined;
 before(async () => {
   if (!missing) c = await startSlurmCluster();
 });
+const dirs: string[] = [];
+const tempDir = (label: string) => {
+  const d = mkdtempSync(join(tmpdir(), `corral-slurm-${label}-`));
+  dirs.push(d);
+  return d;
+};
 after(async () => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
   // the node-side corral runs' sentinels exit a moment after their jobs: give them that moment
   await waitFor(() => t.alive().length === 0, 'the tasks\' sentinels to exit', 10_000).catch(() => {});
   const left = await t.cleanup();
@@ -25,7 +32,7 @@ after(async () => {
 });
 
 function writePool(yaml: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'corral-slurm-pool-'));
+  const dir = tempDir('pool');
   writeFileSync(join(dir, 'pool.yaml'), yaml);
   return join(dir, 'pool.yaml');
 }
@@ -79,7 +86,7 @@ stages:
 test('Ctrl-C cancels the pool\'s jobs, and --resume --slurm runs what did not finish', async (ctx) => {
   if (missing || !c) return skipOrFail(ctx, missing ?? 'no cluster');
   const token = t.token('intr');
-  const dir = mkdtempSync(join(tmpdir(), 'corral-slurm-go-'));
+  const dir = tempDir('go');
   const pool = writePool(`gpus: 0-1
 items: [x, y]
 stages:
