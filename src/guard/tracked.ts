@@ -1,4 +1,5 @@
 import type { Db } from '../ledger/db.ts';
+import type { GuardAction } from './actions-view.ts';
 import { identityKey } from '../proc/identity.ts';
 import type { Stray } from '../strays/types.ts';
 
@@ -62,17 +63,8 @@ export function updateTracked(db: Db, row: TrackedStray, set: Partial<Pick<Track
     .run(row.notified_up, row.notify_count, row.reaped_up, row.skip_note, row.pid, row.starttime, row.boot_id);
 }
 
-export interface ActionRecord {
-  pid: number;
-  starttime: number;
-  user: string;
-  reason: string;
-  action: 'notify' | 'reap' | 'skip';
-  outcome: string;
-  gpuBeforeMiB?: number;
-  gpuAfterMiB?: number;
-  command?: string;
-}
+/** What recordAction stores: a GuardAction (the dashboard's shape) without its time, which is stamped here. */
+export type ActionRecord = Omit<GuardAction, 'at'>;
 
 export function recordAction(db: Db, a: ActionRecord, nowMs = Date.now()): void {
   db.prepare('INSERT INTO guard_actions (at, pid, starttime, user, reason, action, outcome, gpu_before_mib, gpu_after_mib, command) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
