@@ -64,8 +64,8 @@ Examples:
         const why = scan.gpu.probes.map((p) => `${p.name}: ${p.ok ? 'ok' : (p.error ?? 'failed')}`).join('; ');
         process.stdout.write(`no GPU devices found (${why})\n`);
       } else {
-        const devs = visibleDeep(scan.gpu.devices).map((d) => [String(d.index), d.name ?? '?', `${formatBytes(d.memUsedBytes)} / ${formatBytes(d.memTotalBytes)}`, d.uuid ?? '']);
-        process.stdout.write(table(devs, ['GPU', 'NAME', 'MEMORY USED / TOTAL', 'UUID']));
+        const devs = visibleDeep(scan.gpu.devices).map((d) => [String(d.index), d.name ?? '?', `${formatBytes(d.memUsedBytes)} / ${formatBytes(d.memTotalBytes)}`, d.utilPercent !== undefined ? `${d.utilPercent}%` : '?', d.uuid ?? '']);
+        process.stdout.write(table(devs, ['GPU', 'NAME', 'MEMORY USED / TOTAL', 'UTIL', 'UUID']));
       }
       if (!rows.length) return void process.stdout.write('no processes use a GPU\n');
       process.stdout.write('\n');

@@ -24,6 +24,7 @@ function mergeDevices(views: GpuView[]): GpuDevice[] {
       dev.pciBusId ??= other.pciBusId;
       dev.memTotalBytes ??= other.memTotalBytes;
       dev.memUsedBytes ??= other.memUsedBytes;
+      dev.utilPercent ??= other.utilPercent;
       for (const k of Object.keys(dev) as (keyof GpuDevice)[]) if (dev[k] === undefined) delete dev[k];
     }
   }

@@ -28,6 +28,8 @@ export interface NvmlLib {
   name: (device: NvmlHandle, out: Buffer, length: number) => number;
   minor: (device: NvmlHandle, out: number[]) => number;
   memoryInfo: (device: NvmlHandle, out: Buffer) => number;
+  /** nvmlDeviceGetUtilizationRates (gpu %, memory %); undefined where the library lacks it */
+  utilization?: (device: NvmlHandle, out: Buffer) => number;
   computeProcesses: ProcessQuery;
   graphicsProcesses: ProcessQuery;
   /** which symbol the process queries bound to: _v3 where the driver has it (R510+), else _v2 */
@@ -51,6 +53,15 @@ function bindFirst(lib: KoffiLib, decl: (name: string) => string, names: string[
     }
   }
   throw last;
+}
+
+/** A binding that some libraries lack (a stand-in, a stub): undefined instead of failing the whole load. */
+function optional<T>(bind: () => T): T | undefined {
+  try {
+    return bind();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -83,6 +94,7 @@ export function loadNvml(path = 'libnvidia-ml.so.1'): NvmlLib {
     name: f('int nvmlDeviceGetName(void *device, void *name, unsigned int length)'),
     minor: f('int nvmlDeviceGetMinorNumber(void *device, _Out_ unsigned int *minorNumber)'),
     memoryInfo: f('int nvmlDeviceGetMemoryInfo(void *device, void *memory)'),
+    utilization: optional(() => f('int nvmlDeviceGetUtilizationRates(void *device, void *utilization)')),
     computeProcesses: compute as ProcessQuery,
     graphicsProcesses: graphics as ProcessQuery,
     processApi: computeName.endsWith('_v3') ? 'v3' : 'v2',

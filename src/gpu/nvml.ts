@@ -62,6 +62,9 @@ function readDevice(lib: NvmlLib, index: number, device: NvmlHandle): GpuDevice 
     dev.memTotalBytes = Number(mem.readBigUInt64LE(0));
     dev.memUsedBytes = Number(mem.readBigUInt64LE(16));
   }
+  // nvmlUtilization_t { unsigned gpu, memory }: percent of the driver's last sample period; NOT_SUPPORTED on some boards
+  const util = Buffer.alloc(8);
+  if (lib.utilization?.(device, util) === NVML_SUCCESS) dev.utilPercent = util.readUInt32LE(0);
   return dev;
 }
 

@@ -11,6 +11,8 @@ export interface GpuDevice {
   minor?: number;
   memTotalBytes?: number;
   memUsedBytes?: number;
+  /** GPU utilisation in percent over the driver's last sample period (NVML only) */
+  utilPercent?: number;
   /** normalised to the 4-digit-domain form of /proc/driver, e.g. "0000:18:00.0" */
   pciBusId?: string;
   source: GpuSource;

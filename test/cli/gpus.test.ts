@@ -62,7 +62,7 @@ test('gpus: devices, and per process its memory, user, owning run and stray reas
     const text = await runCorral(['gpus'], { home, env });
     assert.match(text.stdout, new RegExp(`\\b${orphanPid}\\b.*orphan,gpu-holder`));
     assert.match(text.stdout, new RegExp(`\\b${jobPid}\\b.*${runId}\\.main`));
-    if (haveNvml) assert.match(text.stdout, /NVIDIA H100 80GB HBM3/);
+    if (haveNvml) assert.match(text.stdout, /NVIDIA H100 80GB HBM3 .* 87%/, "the device row with its utilisation");
   } finally {
     process.kill(orphanPid, 'SIGKILL');
     run.child.kill('SIGTERM');

@@ -45,6 +45,7 @@ for (const size of [24, 32] as const) {
     ]);
     assert.equal(view.devices[0]!.name, 'NVIDIA H100 80GB HBM3');
     assert.equal(view.devices[0]!.memTotalBytes, 85520809984);
+    assert.deepEqual(view.devices.map((d) => d.utilPercent), [87, 0], 'utilisation from nvmlDeviceGetUtilizationRates');
     const byPid = new Map(view.processes.map((p) => [p.pid, p]));
     assert.equal(view.processes.length, 8);
     // in both lists: one entry, counted as compute, with the compute figure

@@ -59,6 +59,8 @@ test('a person sees the stray\'s row, the GPU bar, points on the timeline, and a
     const seg = page.locator(`.gpu .segment.stray[data-pid="${w.orphanPid}"]`);
     await seg.waitFor();
     assert.ok(((await seg.boundingBox())?.width ?? 0) > 20, 'the 5.5 GiB of 80 GiB is a visible part of the bar');
+    // utilisation where the probe gives it (the stand-in NVML: the first device 87% busy)
+    assert.match(await page.locator('.gpu .gpu-mem').first().innerText(), /87% busy/);
   }
   assert.ok(await page.locator(`.gpu tr[data-pid="${w.jobPid}"]`).count() >= 1, 'the run\'s job among the GPU\'s processes');
 

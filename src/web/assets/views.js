@@ -17,14 +17,14 @@
     return el('span', { class: 'segment ' + kind, data: { pid: p.pid }, title, style: { width: pct + '%' } }, pct > 8 ? p.user : '');
   }
 
-  function gpuCard(title, total, used, procs) {
+  function gpuCard(title, total, used, procs, util) {
     const bar = el('div', { class: 'bar', role: 'img', 'aria-label': `${bytes(used)} of ${bytes(total)} used` }, procs.filter((p) => p.usedBytes).map((p) => segment(p, total)));
     const rows = procs.map((p) => el('tr', { class: p.reasons.length ? 'stray' : '', data: { pid: p.pid } },
       el('td', {}, String(p.pid)), el('td', {}, p.user), el('td', { class: 'num' }, bytes(p.usedBytes)), el('td', {}, p.kind),
       el('td', {}, runJob(p.runId, p.jobId) + (p.runId && p.runLive === false ? ' (ended)' : '')),
       el('td', { class: 'reasons' }, p.reasons.join(',')), el('td', { class: 'cmd' }, p.command)));
     const table = procs.length ? el('table', { class: 'procs' }, el('thead', {}, el('tr', {}, ['PID', 'USER', 'MEMORY', 'KIND', 'RUN/JOB', 'STRAY', 'COMMAND'].map((h) => el('th', {}, h)))), el('tbody', {}, rows)) : el('p', { class: 'muted' }, 'no processes');
-    return el('div', { class: 'gpu' }, el('div', { class: 'gpu-head' }, el('strong', {}, title), el('span', {}, total ? `${bytes(used)} / ${bytes(total)}` : '')), bar, table);
+    return el('div', { class: 'gpu' }, el('div', { class: 'gpu-head' }, el('strong', {}, title), el('span', { class: 'gpu-mem' }, (total ? `${bytes(used)} / ${bytes(total)}` : '') + (util !== undefined ? ` · ${util}% busy` : ''))), bar, table);
   }
 
   function renderGpus(view) {
@@ -36,7 +36,7 @@
     const cards = view.devices.map((d) => {
       const procs = view.processes.filter((p) => p.device === d.index);
       const used = d.memUsedBytes ?? procs.reduce((s, p) => s + (p.usedBytes || 0), 0);
-      return gpuCard(`GPU ${d.index} ${d.name || ''}`, d.memTotalBytes, used, procs);
+      return gpuCard(`GPU ${d.index} ${d.name || ''}`, d.memTotalBytes, used, procs, d.utilPercent);
     });
     const unknown = view.processes.filter((p) => p.device < 0 || !view.devices.some((d) => d.index === p.device));
     if (unknown.length) cards.push(gpuCard('device not known (holders found in /proc)', 0, 0, unknown));
