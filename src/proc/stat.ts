@@ -47,6 +47,7 @@ const chunk = Buffer.allocUnsafe(16384);
  * Reads a /proc file into one reused buffer: readFileSync's fstat, growing buffers and concat cost
  * twice as much, and teardowns read every process's stat several times per job. Reads until
  * end-of-file, so a large environ or cmdline is never cut short. Null when it cannot be read.
+ * Only for /proc files (see the short-read rule below).
  */
 export function readProcText(path: string): string | null {
   let fd: number;
@@ -58,9 +59,10 @@ export function readProcText(path: string): string | null {
   try {
     let n = readSync(fd, chunk, 0, chunk.length, null);
     let text = chunk.toString('latin1', 0, n);
-    // A /proc record file (stat, status, cgroup) hands its whole text to the first read that has room
-    // for it: a short read that ends its last line is the end, and a second read() would return 0.
-    if (n < chunk.length && n > 0 && chunk[n - 1] === 10) return text;
+    // The /proc files read here fill a read until their end (seq_file for stat and cgroup; a loop over
+    // the process's pages for cmdline and environ): a short read is the end, and a second read(2)
+    // would only return 0. A file larger than the buffer fills it and is read on as before.
+    if (n < chunk.length) return text;
     while (n > 0 && (n = readSync(fd, chunk, 0, chunk.length, null)) > 0) text += chunk.toString('latin1', 0, n);
     return text;
   } catch {
