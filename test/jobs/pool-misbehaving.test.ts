@@ -55,9 +55,10 @@ it('12 items x (sample -> evaluate) over 4 GPU slots: results match the fixtures
   const token = t.token('pool');
   const home = tempHome();
   const state = stateDir();
+  // 3 s: a Python task that should succeed must not time out on a loaded 2-core machine (1 s did, once)
   const file = writeTwoStagePool(state, ITEMS, {
-    sample: '    timeout: 1s\n    retries: 1\n    backoff: 150ms',
-    evaluate: '    timeout: 1s',
+    sample: '    timeout: 3s\n    retries: 1\n    backoff: 150ms',
+    evaluate: '    timeout: 3s',
   });
   const corral = startCorral(['pool', file, '--json'], { env: { CORRAL_TEST_TOKEN: token }, home });
   t.pid(corral.child.pid);

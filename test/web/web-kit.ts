@@ -66,7 +66,7 @@ export async function waitForRun(home: string, accept: (id: string | undefined) 
     } finally {
       db.close();
     }
-  }, 'the run\'s job to hold the device');
+  }, 'the run\'s job to hold the device', 30_000); // a corral start under a loaded suite took over 10 s once
 }
 
 /** Starts `corral ui` and returns its URL once it has printed it. */
