@@ -7,7 +7,7 @@ import { addEvent } from '../ledger/events.ts';
 import { newRunId } from '../ledger/ids.ts';
 import { ledgerPath, logsDir } from '../ledger/location.ts';
 import { describeLedgerFault, ledgerAccessError } from '../ledger/ledger-errors.ts';
-import { patientDb, persistFinal, type LedgerFaults } from '../ledger/patient-db.ts';
+import { patientDb, persistFinal, writeTogether, type LedgerFaults } from '../ledger/patient-db.ts';
 import { getRun, insertRun, updateRun, type RunStatus } from '../ledger/runs.ts';
 import { runState } from '../ledger/run-state.ts';
 import { removeCgroup, setUpRunCgroup, sweepStaleRunCgroups, type Containment } from '../os/cgroup.ts';
@@ -177,17 +177,12 @@ export class RunSession {
     // either way corral returns the job's status, and says when the ledger could not take it.
     const endedAt = Date.now();
     const endTicks = ticksNow();
-    const failed = await persistFinal(() => {
-      this.raw.exec('BEGIN IMMEDIATE');
-      try {
+    const failed = await persistFinal(() =>
+      writeTogether(this.raw, () => {
         updateRun(this.raw, this.id, { ended_at: endedAt, end_ticks: endTicks, status, stop_reason: stopReason, exit_code: exitCode });
         addEvent(this.raw, this.id, null, 'run-end', { status, stopReason, exitCode, swept: result.members.length, leftovers: result.leftovers, ...(result.refused.length ? { refused: result.refused } : {}) });
-        this.raw.exec('COMMIT');
-      } catch (e) {
-        if (this.raw.isTransaction) this.raw.exec('ROLLBACK');
-        throw e;
-      }
-    });
+      }),
+    );
     if (failed) {
       process.stderr.write(`corral: the ledger ${ledgerPath()} could not be updated (${describeLedgerFault(failed) ?? String(failed)}): run ${this.id} ended ${status}, exit status ${exitCode}, but the ledger still says it is running\n`);
     } else if (this.faults.count) {
