@@ -1,6 +1,5 @@
 import type { StdioOptions } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createJobCgroup } from '../os/cgroup.ts';
 import type { Db } from '../ledger/db.ts';
 import { addEvent } from '../ledger/events.ts';
 import { finishAttempt, insertAttempt, insertJob, updateJob } from '../ledger/jobs.ts';
@@ -122,13 +121,8 @@ export class JobRunner {
   async run(): Promise<JobOutcome> {
     const { db, runId } = this.ctx;
     const s = this.spec;
-    // The job's cgroup exists before its first process, as before; made off the main thread, since the
-    // kernel's cgroup lock is held while other jobs' processes enter their cgroups (milliseconds a pool task).
-    if (this.ctx.runCgroup) {
-      const dir = join(this.ctx.runCgroup, this.id.slice(runId.length + 1));
-      await mkdir(dir, { recursive: true });
-      this.cgroup = dir;
-    }
+    // the job's cgroup exists before its first process
+    this.cgroup = this.ctx.runCgroup ? await createJobCgroup(this.ctx.runCgroup, this.id.slice(runId.length + 1)) : null;
     this.startedMono = performance.now();
     insertJob(db, { id: this.id, run_id: runId, role: s.role, name: s.name, argv: JSON.stringify(s.argv), gpus: s.gpus ?? null, cgroup: this.cgroup, log_path: s.logPath ?? null, item: s.item ?? null, stage: s.stage ?? null, state: 'running', started_at: Date.now() });
     let n = 0;

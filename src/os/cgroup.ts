@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { RUN_ID_SOURCE } from '../ledger/ids.ts';
 import { parseCgroupV2 } from '../proc/snapshot.ts';
 
@@ -48,9 +49,10 @@ export function setUpRunCgroup(runId: string, env = process.env): Containment {
   return { kind: 'cgroup', mount, runDir };
 }
 
-export function createJobCgroup(runDir: string, jobId: string): string {
+export async function createJobCgroup(runDir: string, jobId: string): Promise<string> {
   const dir = join(runDir, jobId);
-  mkdirSync(dir, { recursive: true });
+  // off the main thread: mkdir waits on the kernel's cgroup lock while other jobs' processes enter theirs
+  await mkdir(dir, { recursive: true });
   return dir;
 }
 

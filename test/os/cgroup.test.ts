@@ -33,7 +33,7 @@ test('CORRAL_CGROUP=off forces the fallback and says why', () => {
 test('a real job cgroup holds a process, is killed at once with cgroup.kill, and is removed', async (ctx) => {
   const c = setUpRunCgroup(newRunId(), {});
   if (c.kind !== 'cgroup') return skipOrFail(ctx, `no writable cgroup2 here: ${c.reason}`);
-  const dir = createJobCgroup(c.runDir, 'main');
+  const dir = await createJobCgroup(c.runDir, 'main');
   const child = spawn('/bin/sh', ['-c', `echo $$ > ${join(dir, 'cgroup.procs')} && exec sleep 60`], { stdio: 'ignore' });
   t.pid(child.pid);
   await waitFor(() => cgroupPids(c.runDir).includes(child.pid!), 'the child in the cgroup');
@@ -63,8 +63,8 @@ test('sweepStaleRunCgroups removes only empty corral-<runid> cgroups of runs tha
   const busy = join(parent, `corral-${newRunId()}`);
   const other = join(parent, `corral-notarun-${process.pid}`);
   for (const d of [stale, staleOld, live, busy, other]) mkdirSync(d);
-  createJobCgroup(stale, 'x.main');
-  const busyJob = createJobCgroup(busy, 'x.main');
+  await createJobCgroup(stale, 'x.main');
+  const busyJob = await createJobCgroup(busy, 'x.main');
   const child = spawn('/bin/sh', ['-c', `echo $$ > ${join(busyJob, 'cgroup.procs')} && exec sleep 60`], { stdio: 'ignore' });
   t.pid(child.pid);
   await waitFor(() => cgroupPids(busy).includes(child.pid!), 'the child in the busy cgroup');

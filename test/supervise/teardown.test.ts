@@ -50,7 +50,7 @@ test('a group-wide signal is not sent when the group holds a process the rules r
 test('cgroup.kill is not used while the cgroup holds a refused process; members are SIGKILLed one by one', async (ctx) => {
   const c = setUpRunCgroup(newRunId(), {});
   if (c.kind !== 'cgroup') return skipOrFail(ctx, `no writable cgroup2 here: ${c.reason}`);
-  const job = createJobCgroup(c.runDir, 'main');
+  const job = await createJobCgroup(c.runDir, 'main');
   const dir = mkdtempSync(join(tmpdir(), 'corral-teardown-'));
   const log = join(dir, 'terms');
   const enter = (script: string, ...args: string[]) => {
