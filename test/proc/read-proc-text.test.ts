@@ -29,8 +29,9 @@ test('a /proc stat, cmdline, cgroup or environ file is read with one read(2), no
     const n = 400;
     for (const file of ['stat', 'cmdline', 'cgroup', 'environ']) {
       const extra = countReads(file, n, dir) - countReads(file, 0, dir);
-      // one read per file; a little slack for the module loader and the runtime's own reads
-      assert.ok(extra >= n && extra < n * 1.25, `${file}: ${extra} reads for ${n} files`);
+      // one read per file (two would give about 2n); slack both ways, since the runtime's own reads
+      // differ by a few between two starts (399 for 400 files was seen once)
+      assert.ok(extra > n * 0.9 && extra < n * 1.25, `${file}: ${extra} reads for ${n} files`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
