@@ -91,6 +91,9 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
     outcome = await main.run();
     for (const s of sidecars) s.stop('main-ended');
     const sides = await Promise.all(sideOutcomes);
+    // A Ctrl-C reaches corral and the job that shares its terminal at once; the job's end can be seen
+    // first. One pass through the event loop's poll phase delivers a signal that has already arrived.
+    await new Promise((resolve) => setImmediate(resolve));
     const sig = signals.received();
     const status = sig ? exitCodeForSignal(sig) : outcome.status;
     const ok = !sig && outcome.end.reason === 'exited' && outcome.end.exitCode === 0;
