@@ -1,5 +1,5 @@
 import type { StdioOptions } from 'node:child_process';
-import { createJobCgroup } from '../os/cgroup.ts';
+import { createJobCgroup, jobCgroupPath } from '../os/cgroup.ts';
 import type { Db } from '../ledger/db.ts';
 import { addEvent } from '../ledger/events.ts';
 import { finishAttempt, insertAttempt, insertJob, updateJob } from '../ledger/jobs.ts';
@@ -121,10 +121,20 @@ export class JobRunner {
   async run(): Promise<JobOutcome> {
     const { db, runId } = this.ctx;
     const s = this.spec;
-    // the job's cgroup exists before its first process
-    this.cgroup = this.ctx.runCgroup ? await createJobCgroup(this.ctx.runCgroup, this.id.slice(runId.length + 1)) : null;
+    // The job's row first, in the order jobs start (a pool's tasks are listed as they were started: the
+    // mkdir below resolves in any order); its cgroup exists before its first process.
+    const suffix = this.id.slice(runId.length + 1);
+    const cgroup = this.ctx.runCgroup ? jobCgroupPath(this.ctx.runCgroup, suffix) : null;
+    insertJob(db, { id: this.id, run_id: runId, role: s.role, name: s.name, argv: JSON.stringify(s.argv), gpus: s.gpus ?? null, cgroup, log_path: s.logPath ?? null, item: s.item ?? null, stage: s.stage ?? null, state: 'running', started_at: Date.now() });
+    if (this.ctx.runCgroup) {
+      try {
+        this.cgroup = await createJobCgroup(this.ctx.runCgroup, suffix);
+      } catch (e) {
+        updateJob(db, this.id, { state: 'failed', ended_at: Date.now() });
+        throw e;
+      }
+    }
     this.startedMono = performance.now();
-    insertJob(db, { id: this.id, run_id: runId, role: s.role, name: s.name, argv: JSON.stringify(s.argv), gpus: s.gpus ?? null, cgroup: this.cgroup, log_path: s.logPath ?? null, item: s.item ?? null, stage: s.stage ?? null, state: 'running', started_at: Date.now() });
     let n = 0;
     let lastAttempt: AttemptEnd | undefined;
     let last: AttemptResult | undefined;

@@ -49,8 +49,12 @@ export function setUpRunCgroup(runId: string, env = process.env): Containment {
   return { kind: 'cgroup', mount, runDir };
 }
 
+export function jobCgroupPath(runDir: string, jobId: string): string {
+  return join(runDir, jobId);
+}
+
 export async function createJobCgroup(runDir: string, jobId: string): Promise<string> {
-  const dir = join(runDir, jobId);
+  const dir = jobCgroupPath(runDir, jobId);
   // off the main thread: mkdir waits on the kernel's cgroup lock while other jobs' processes enter theirs
   await mkdir(dir, { recursive: true });
   return dir;
