@@ -4,22 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT, runCorral, tempHome } from '../helpers/corral.ts';
-import { Tracker, waitFor } from '../helpers/procs.ts';
+import { withTracker } from '../helpers/procs.ts';
 import { readLedger } from '../jobs/pool-harness.ts';
 
 /* `corral pool` through the real binary: usage errors start and write nothing; small pools run. */
 const dir = () => mkdtempSync(join(tmpdir(), 'corral-pool-cli-'));
-
-async function withTracker<T>(label: string, fn: (env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
-  const t = new Tracker();
-  const token = t.token(label);
-  try {
-    return await fn({ CORRAL_TEST_TOKEN: token });
-  } finally {
-    await waitFor(() => t.alive().length === 0, 'every process of the pool to be gone', 5000).catch(() => {});
-    assert.deepEqual(await t.cleanup(), [], 'nothing was left to force-kill');
-  }
-}
 
 describe('corral pool: bad usage exits 2, starts nothing, writes nothing', { concurrency: 4 }, () => {
   const d = dir();

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -81,5 +82,20 @@ export class Tracker {
     }
     await waitFor(() => this.alive().length === 0, 'tracked processes to die after SIGKILL', 10_000).catch(() => {});
     return left;
+  }
+}
+
+/**
+ * Runs `fn` with an environment carrying a fresh test token, then waits (bounded) for every process
+ * carrying it to end and asserts that nothing was left to force-kill.
+ */
+export async function withTracker<T>(label: string, fn: (env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
+  const t = new Tracker();
+  const token = t.token(label);
+  try {
+    return await fn({ CORRAL_TEST_TOKEN: token });
+  } finally {
+    await waitFor(() => t.alive().length === 0, 'every process of the pool to be gone', 5000).catch(() => {});
+    assert.deepEqual(await t.cleanup(), [], 'nothing was left to force-kill');
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCorral, tempHome } from '../helpers/corral.ts';
-import { Tracker, waitFor } from '../helpers/procs.ts';
+import { withTracker } from '../helpers/procs.ts';
 
 /*
  * Issue 10 item 5: task output as GNU parallel gives it. --line-buffer passes each task's output on
@@ -14,18 +14,8 @@ import { Tracker, waitFor } from '../helpers/procs.ts';
  */
 const WRITER = 'i=0; while [ $i -lt 40 ]; do i=$((i+1)); printf "%s:" {}; printf "%s\\n" $i; done; printf "last {}"; echo "oops {}" >&2';
 
-async function tracked(label: string, fn: (env: NodeJS.ProcessEnv) => Promise<void>): Promise<void> {
-  const t = new Tracker();
-  try {
-    await fn({ CORRAL_TEST_TOKEN: t.token(label) });
-  } finally {
-    await waitFor(() => t.alive().length === 0, 'the pool to be gone', 5000).catch(() => {});
-    assert.deepEqual(await t.cleanup(), []);
-  }
-}
-
 describe('corral pool --tag / --line-buffer', () => {
-  it('--tag: every stdout line is whole and starts with its item and a TAB; stderr lines too', () => tracked('tag', async (env) => {
+  it('--tag: every stdout line is whole and starts with its item and a TAB; stderr lines too', () => withTracker('tag', async (env) => {
     const r = await runCorral(['pool', '-q', '--jobs', '3', '--tag', '--', WRITER, ':::', 'x', 'y', 'z z'], { home: tempHome(), env });
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
@@ -38,7 +28,7 @@ describe('corral pool --tag / --line-buffer', () => {
     }
   }));
 
-  it('--line-buffer: the lines as written, no prefix, whole; without it nothing reaches stdout', () => tracked('lb', async (env) => {
+  it('--line-buffer: the lines as written, no prefix, whole; without it nothing reaches stdout', () => withTracker('lb', async (env) => {
     const r = await runCorral(['pool', '-q', '--jobs', '3', '--line-buffer', '--', WRITER, ':::', 'x', 'y', 'z'], { home: tempHome(), env });
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
@@ -50,7 +40,7 @@ describe('corral pool --tag / --line-buffer', () => {
     assert.equal(quiet.stdout, '', 'tasks write only to their logs by default');
   }));
 
-  it('--tag in a pool of several stages puts the stage before the item', () => tracked('tag-stages', async (env) => {
+  it('--tag in a pool of several stages puts the stage before the item', () => withTracker('tag-stages', async (env) => {
     const d = mkdtempSync(join(tmpdir(), 'corral-tag-'));
     const file = join(d, 'pool.yaml');
     writeFileSync(file, 'jobs: 2\nitems: [p, q]\nstages:\n  - name: make\n    run: echo made {}\n  - name: check\n    needs: [make]\n    run: echo checked {}\n');

@@ -4,25 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCorral, tempHome } from '../helpers/corral.ts';
-import { Tracker, waitFor } from '../helpers/procs.ts';
+import { withTracker } from '../helpers/procs.ts';
 import { readLedger } from './pool-harness.ts';
 
 /*
  * Issue 10 item 5: `corral pool --resume RUN` accepts overrides. The usual case: every task timed out,
  * so the resume gives a longer --timeout and more --jobs; the new run's record keeps them.
  */
-async function tracked(label: string, fn: (env: NodeJS.ProcessEnv) => Promise<void>): Promise<void> {
-  const t = new Tracker();
-  try {
-    await fn({ CORRAL_TEST_TOKEN: t.token(label) });
-  } finally {
-    await waitFor(() => t.alive().length === 0, 'the pool to be gone', 5000).catch(() => {});
-    assert.deepEqual(await t.cleanup(), []);
-  }
-}
-
 describe('corral pool --resume with overrides', () => {
-  it('--timeout and --jobs change the resumed pool: tasks that timed out now succeed', () => tracked('ovr', async (env) => {
+  it('--timeout and --jobs change the resumed pool: tasks that timed out now succeed', () => withTracker('ovr', async (env) => {
     const home = tempHome();
     const first = await runCorral(['pool', '-q', '--jobs', '1', '--timeout', '300ms', '--grace', '1s', '--', ': {}; sleep 1', ':::', 'a', 'b'], { home, env });
     assert.equal(first.code, 1, first.stderr);
@@ -38,7 +28,7 @@ describe('corral pool --resume with overrides', () => {
     assert.equal(pool.stages[0].timeoutMs, 30_000);
   }));
 
-  it('with the pool file too; --jobs on a GPU pool and a bad value exit 2 and start nothing', () => tracked('ovr-file', async (env) => {
+  it('with the pool file too; --jobs on a GPU pool and a bad value exit 2 and start nothing', () => withTracker('ovr-file', async (env) => {
     const home = tempHome();
     const d = mkdtempSync(join(tmpdir(), 'corral-ovr-'));
     const file = join(d, 'pool.yaml');
