@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LIBFAKETIME } from '../helpers/faketime.ts';
 import { test } from 'node:test';
 import { openLedger } from '../../src/ledger/db.ts';
 import { startCorral, tempHome, type CorralProcess, type CorralResult } from '../helpers/corral.ts';
@@ -11,7 +12,6 @@ import { Tracker, findByToken, waitFor } from '../helpers/procs.ts';
 // FAKETIME_DONT_FAKE_MONOTONIC leaves CLOCK_MONOTONIC (performance.now, setTimeout) alone, as a step does.
 // The ledger and sentinel run under the fake clock too; the test itself reads the real one.
 
-const LIBFAKETIME = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/faketime/libfaketime.so.1', '/usr/local/lib/faketime/libfaketime.so.1'].find((p) => existsSync(p));
 
 function needFaketime(ctx: { skip: (why: string) => void }): string | null {
   if (LIBFAKETIME) return LIBFAKETIME;
