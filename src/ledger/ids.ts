@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 /** Crockford's base32 alphabet, lower case: no i, l, o or u, so an id read aloud or retyped stays one id. */
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
@@ -12,6 +12,46 @@ const RANDOM_DIGITS = 13;
  */
 export const RUN_ID_SOURCE = `\\d{8}-\\d{6}-(?:[${ALPHABET}]{${RANDOM_DIGITS}}|[0-9a-f]{4})`;
 export const RUN_ID_RE = new RegExp(`^${RUN_ID_SOURCE}$`);
+
+/*
+ * The random bytes come from /dev/urandom, read a block at a time: node:crypto costs a run's start-up
+ * about 10 ms (its ESM namespace loads webcrypto and some 40 internal modules) for 9 bytes. Where
+ * /dev/urandom is not the kernel's character device (a chroot without /dev), node:crypto still serves.
+ */
+const POOL_BYTES = 4096;
+let pool = new Uint8Array(0);
+let used = 0;
+
+function readUrandom(into: Uint8Array): boolean {
+  let fd: number;
+  try {
+    fd = openSync('/dev/urandom', 'r');
+  } catch {
+    return false;
+  }
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return false;
+    for (let off = 0; off < into.length; ) {
+      const n = readSync(fd, into, off, into.length - off, null);
+      if (n <= 0) return false;
+      off += n;
+    }
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function randomBytes(n: number): Uint8Array {
+  if (used + n > pool.length) {
+    const fresh = new Uint8Array(Math.max(POOL_BYTES, n));
+    if (!readUrandom(fresh)) fresh.set(process.getBuiltinModule('node:crypto').randomBytes(fresh.length));
+    pool = fresh;
+    used = 0;
+  }
+  used += n;
+  return pool.subarray(used - n, used);
+}
 
 /** Random base32 digits from the top bits of random bytes. */
 function randomDigits(n: number): string {

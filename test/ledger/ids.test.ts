@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,6 +9,8 @@ import { RUN_ID_RE, newRunId } from '../../src/ledger/ids.ts';
 import { resolveRef } from '../../src/ledger/refs.ts';
 import { insertRun } from '../../src/ledger/runs.ts';
 import { runIdFromCgroup } from '../../src/strays/attribution.ts';
+import { ROOT } from '../helpers/corral.ts';
+import { skipOrFail } from '../helpers/skip.ts';
 
 /* Issue 9 item 12: run ids carry 65 random bits, so runs of one second in any number of ledgers never collide. */
 const SECOND = new Date(Date.UTC(2026, 10, 23, 11, 18, 0));
@@ -51,4 +54,23 @@ test('a new id is found by a prefix and attributed from its cgroup, beside an ol
   db.close();
   assert.deepEqual(runIdFromCgroup(`/user.slice/corral-${id}/${id}.main`), { runId: id, jobId: `${id}.main` });
   assert.deepEqual(runIdFromCgroup('/corral-20261123-111800-a3f9'), { runId: '20261123-111800-a3f9', jobId: undefined });
+});
+
+test('ids take their random bits from /dev/urandom only when it is a character device: a plain file there (zeros) is not used', (t) => {
+  if (spawnSync('unshare', ['-m', '--propagation', 'private', '--', 'true']).status !== 0) return skipOrFail(t, 'cannot make a mount namespace (unshare -m) here');
+  const dir = mkdtempSync(join(tmpdir(), 'corral-urandom-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'zeros'), Buffer.alloc(65536));
+  const print = `import { newRunId } from './src/ledger/ids.ts'; console.log(newRunId(), newRunId())`;
+  const idsWith = (device: string) => {
+    // the bind mount exists only in this private mount namespace, for this one process
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$1" /dev/urandom && shift && exec "$@"', 'sh', device, process.execPath, '--input-type=module', '-e', print], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim().split(' ').map((id) => id.slice(16));
+  };
+  const [a, b] = idsWith(join(dir, 'zeros'));
+  assert.notEqual(a, '0000000000000', 'the zeros of a plain file became the run id');
+  assert.notEqual(a, b);
+  const [c, d] = idsWith('/dev/urandom');
+  assert.notEqual(c, d, 'the real device still serves');
 });
