@@ -1,4 +1,4 @@
-import { readProcText } from './stat.ts';
+import { readProcBytes } from './stat.ts';
 
 export const RUN_ID_VAR = 'CORRAL_RUN_ID';
 export const JOB_ID_VAR = 'CORRAL_JOB_ID';
@@ -13,26 +13,36 @@ export interface EnvFacts {
   readable: boolean;
 }
 
-const WANTED = ['CORRAL_RUN_ID=', 'CORRAL_JOB_ID=', 'SUDO_USER=', 'SUDO_UID='];
+const WANTED = ['CORRAL_RUN_ID=', 'CORRAL_JOB_ID=', 'SUDO_USER=', 'SUDO_UID='].map((v) => ({ name: v, at0: Buffer.from(v, 'latin1'), inside: Buffer.from(`\0${v}`, 'latin1') }));
 
-/** Picks the few variables corral cares about out of a NUL-separated environ block. */
-export function parseEnviron(block: string): EnvFacts {
+const CORRAL_ = Buffer.from('CORRAL_');
+const SUDO_ = Buffer.from('SUDO_');
+
+/**
+ * Picks the few variables corral cares about out of a NUL-separated environ block. Searched as bytes:
+ * only the values found become strings, not the whole block (a scan reads every process's environ).
+ */
+export function parseEnviron(block: string | Buffer): EnvFacts {
+  const bytes = typeof block === 'string' ? Buffer.from(block, 'latin1') : block;
   const facts: EnvFacts = { readable: true };
-  for (const prefix of WANTED) {
-    const at = block.startsWith(prefix) ? 0 : block.indexOf('\0' + prefix);
+  // every wanted name holds one of these: most environments have neither, and two searches settle it
+  if (bytes.indexOf(CORRAL_) < 0 && bytes.indexOf(SUDO_) < 0) return facts;
+  for (const { name, at0, inside } of WANTED) {
+    const first = bytes.length >= at0.length && bytes.compare(at0, 0, at0.length, 0, at0.length) === 0;
+    const at = first ? 0 : bytes.indexOf(inside);
     if (at < 0) continue;
-    const start = at === 0 && block.startsWith(prefix) ? prefix.length : at + 1 + prefix.length;
-    const end = block.indexOf('\0', start);
-    const value = block.slice(start, end < 0 ? undefined : end);
-    if (prefix === 'CORRAL_RUN_ID=') facts.runId = value;
-    else if (prefix === 'CORRAL_JOB_ID=') facts.jobId = value;
-    else if (prefix === 'SUDO_USER=') facts.sudoUser = value;
+    const start = first ? at0.length : at + inside.length;
+    const end = bytes.indexOf(0, start);
+    const value = bytes.toString('latin1', start, end < 0 ? bytes.length : end);
+    if (name === 'CORRAL_RUN_ID=') facts.runId = value;
+    else if (name === 'CORRAL_JOB_ID=') facts.jobId = value;
+    else if (name === 'SUDO_USER=') facts.sudoUser = value;
     else facts.sudoUid = Number(value);
   }
   return facts;
 }
 
 export function readEnvFacts(pid: number): EnvFacts {
-  const block = readProcText(`/proc/${pid}/environ`);
+  const block = readProcBytes(`/proc/${pid}/environ`);
   return block === null ? { readable: false } : parseEnviron(block);
 }

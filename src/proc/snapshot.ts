@@ -45,9 +45,12 @@ export function readCmdline(pid: number): string[] {
   return parts;
 }
 
+/** The path of the first "0::" line; found with indexOf, as split('\n') made a string of every line. */
 export function parseCgroupV2(text: string): string | undefined {
-  for (const line of text.split('\n')) if (line.startsWith('0::')) return line.slice(3);
-  return undefined;
+  const at = text.startsWith('0::') ? 0 : text.indexOf('\n0::') + 1;
+  if (at === 0 && !text.startsWith('0::')) return undefined;
+  const end = text.indexOf('\n', at);
+  return text.slice(at + 3, end < 0 ? undefined : end);
 }
 
 /** Reads one process; null when it vanished while being read. */

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 import { UsageError } from '../config/errors.ts';
 import { corralHome } from '../ledger/location.ts';
 import type { ProcInfo } from '../proc/snapshot.ts';
@@ -80,6 +80,17 @@ export function defaultAllowList(): AllowList {
   return { names: [...DEFAULT_ALLOW_NAMES], commands: [], cgroups: ['*.service'], users: [], initSession: true, bootGraceMs: 300_000 };
 }
 
+/**
+ * The YAML parser, loaded only when there is an allow-list file to read: most machines have none, and
+ * loading the package was a tenth of `corral strays`. Synchronously, as loadAllowList is; `require` where
+ * it exists (the single-file build, whose bundler sees the literal and bundles the package), else one
+ * made for this module.
+ */
+function parseYaml(text: string): unknown {
+  const yaml = (typeof require === 'function' ? require('yaml') : createRequire(import.meta.url)('yaml')) as typeof import('yaml');
+  return yaml.parse(text);
+}
+
 export const ALLOW_FILE_NAMES = ['strays-allow.yaml', 'strays-allow.yml', 'strays-allow.json'];
 
 /** The allow-list: the built-in one, extended (or replaced, with `defaults: false`) by a file. */
@@ -89,7 +100,7 @@ export function loadAllowList(file?: string, env = process.env): AllowList {
   if (!path) return list;
   let doc: unknown;
   try {
-    doc = parse(readFileSync(path, 'utf8'));
+    doc = parseYaml(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new UsageError(`cannot read allow-list ${path}: ${(e as Error).message}`, 'it is YAML or JSON: names, commands, cgroups, users, defaults');
   }
@@ -125,9 +136,18 @@ export function loadAllowList(file?: string, env = process.env): AllowList {
   };
 }
 
+/** Compiled once per glob: a scan matches every process against every glob. */
+const globs = new Map<string, RegExp>();
+
 function globMatch(glob: string, text: string): boolean {
-  const re = new RegExp('^' + glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  let re = globs.get(glob);
+  if (!re) globs.set(glob, (re = new RegExp('^' + glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')));
   return re.test(text);
+}
+
+/** path.basename for the common case (no trailing slash) without its argument checks: it runs once per process. */
+function lastComponent(path: string): string {
+  return path.endsWith('/') ? basename(path) : path.slice(path.lastIndexOf('/') + 1);
 }
 
 /**
@@ -154,7 +174,7 @@ export interface AllowContext {
 
 /** The allow-list entry a process matches, as a short label, or undefined. */
 export function matchAllowList(p: ProcInfo, list: AllowList, ctx: AllowContext): string | undefined {
-  const argv0 = basename(p.cmdline[0] ?? '');
+  const argv0 = lastComponent(p.cmdline[0] ?? '');
   for (const n of list.names) {
     if (p.comm !== n && argv0 !== n) continue;
     // names the user's own file adds are trusted as written; the built-in ones must be the real program

@@ -14,8 +14,9 @@ import type { RunFacts } from './types.ts';
 /** The tmux server retitles itself 'tmux: server'; a server started under another name still runs tmux. */
 export function isTmuxServer(p: ProcInfo): boolean {
   if (p.comm === 'tmux: server') return true;
+  // comm first: it is asked of every ancestor of every process, and basename is the dear part
   const argv0 = p.cmdline[0];
-  return argv0 !== undefined && basename(argv0) === 'tmux' && p.comm.startsWith('tmux');
+  return p.comm.startsWith('tmux') && argv0 !== undefined && basename(argv0) === 'tmux';
 }
 
 /** The window (a direct child of a tmux server) that the process is, or descends from. */

@@ -56,7 +56,8 @@ export function ledgerViewOf(db: Db): LedgerView {
   return {
     registryEntry: (id) => byIdentity.get(id.pid, id.starttime) as RegistryRow | undefined,
     run: cached((id: string) => getRun(db, id)),
-    activeAt: (ticks) => runsActiveAt(db, currentBootId(), ticks),
+    // asked once per process in a tmux window, most of them sharing the window's start
+    activeAt: cached((ticks: number) => runsActiveAt(db, currentBootId(), ticks)),
     roleOf: (id) => (roles ?? loadRoles()).get(identityKey(id)),
     job: cached((id: string) => getJob(db, id)),
     attempts: cached((id: string) => attemptsOfRun(db, id)),
