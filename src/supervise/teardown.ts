@@ -7,6 +7,7 @@ import { cgroupPids } from '../os/cgroup.ts';
 import { readProc } from '../proc/snapshot.ts';
 import { collectMembers, leaderHeld, protectedPids, snapshotForScopes, type CollectOptions, type Refused } from './members.ts';
 import { reapAdopted } from './reaper.ts';
+import { reachedEarly, signalGroupsFirst, withAdopted } from './teardown-first.ts';
 import type { JobScope, Member } from './scope.ts';
 import { describeLeftover, type Leftover } from './leftovers.ts';
 
@@ -54,6 +55,8 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
   const eperm = new Set<string>();
   const sentStop = new Set<string>();
   const sentKill = new Set<string>();
+  // Where it is safe, each live leader's whole group gets the stop signal before the first scan.
+  const early = grace > 0 && !opts.admit ? signalGroupsFirst(scopes, stopSignal, opts.exclude) : [];
   let snap: Snapshot = snapshotForScopes(scopes);
   const exclude = protectedPids(snap, opts.exclude);
   let escalated = false;
@@ -67,7 +70,7 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
     all.size ? scopes.map((s) => ({ ...s, registry: [...(s.registry ?? []), ...[...all.values()].filter((m) => m.jobId === s.jobId)] })) : scopes;
   const gather = (): Map<number, Member> => {
     reapAdopted(snap);
-    const found = collectMembers(withKnown(), snap, exclude, { admit: opts.admit, refused });
+    const found = collectMembers(withAdopted(withKnown(), early, snap), snap, exclude, { admit: opts.admit, refused });
     for (const m of found.values()) all.set(identityKey(m), m);
     return found;
   };
@@ -99,8 +102,14 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
   let found = gather();
   if (grace > 0) {
     const deadline = performance.now() + grace;
-    // First, each live leader's whole group in one call; then members outside those groups one by one.
+    for (const m of found.values()) {
+      if (!reachedEarly(m, early, snap)) continue;
+      sentStop.add(identityKey(m));
+      opts.onSignalled?.(m, stopSignal);
+    }
+    // Otherwise, each live leader's whole group in one call; then members outside those groups one by one.
     for (const scope of scopes) {
+      if (early.some((g) => g.jobId === scope.jobId)) continue;
       if (!groupIsAllMembers(scope, snap, found)) continue;
       const pgid = signalGroupOf(scope.leader!, stopSignal, 'SIGCONT');
       if (pgid === null) continue;
