@@ -22,6 +22,23 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.exit(2);
 }
 module.enableCompileCache?.();
+const root = new URL('../', import.meta.url).href;
+// corral's own modules import each other by relative path (./x.ts in src/, ./x.js in lib/): such a URL is
+// the file itself (no symlinks inside the package; Node has already resolved this file's real path) and its
+// format is the package's ("type": "module"). Saying so skips the default resolver's realpath, package.json
+// scope walk and format probe for each of the ~70 modules of `corral run`: a fifth of its import time.
+// Every other specifier (packages, node:, another directory's files, require) takes the default path.
+module.registerHooks?.({
+  resolve(specifier, context, nextResolve) {
+    const parent = context.parentURL;
+    if (parent?.startsWith(root) && (specifier.startsWith('./') || specifier.startsWith('../')) && !context.conditions?.includes('require')) {
+      const url = new URL(specifier, parent).href;
+      if (url.startsWith(`${root}src/`) && url.endsWith('.ts')) return { url, format: 'module-typescript', shortCircuit: true };
+      if (url.startsWith(`${root}lib/`) && url.endsWith('.js')) return { url, format: 'module', shortCircuit: true };
+    }
+    return nextResolve(specifier, context);
+  },
+});
 const source = new URL('../src/cli/main.ts', import.meta.url);
 const { main } = await import(existsSync(source) ? source.href : new URL('../lib/cli/main.js', import.meta.url).href);
 await main(process.argv.slice(2));
