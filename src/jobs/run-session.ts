@@ -189,12 +189,15 @@ export class RunSession {
       process.stderr.write(`corral: ${this.faults.count} ledger update(s) of run ${this.id} were lost; its final status (${status}, exit status ${exitCode}) is recorded\n`);
     }
     // Collected before corral exits: a sentinel that outlived corral would be a zombie until init took it.
-    await this.sentinel.close();
-    try {
-      this.raw.close();
-    } catch {
-      /* a full disk may refuse the last checkpoint: the WAL keeps what was written */
-    }
+    // The ledger's closing checkpoint (two fsyncs, 5-80 ms here) runs while the sentinel reads its
+    // "clean" and exits, not after.
+    await this.sentinel.close(() => {
+      try {
+        this.raw.close();
+      } catch {
+        /* a full disk may refuse the last checkpoint: the WAL keeps what was written */
+      }
+    });
     return result;
   }
 

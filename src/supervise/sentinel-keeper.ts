@@ -90,11 +90,15 @@ export class SentinelKeeper {
     this.write(records);
   }
 
-  /** Clean shutdown: the mark, then the sentinel's exit collected (SIGKILL after a bound). */
-  async close(): Promise<void> {
+  /**
+   * Clean shutdown: the mark, then the sentinel's exit collected (SIGKILL after a bound). `meanwhile` runs
+   * between the two, while the sentinel reads the mark and exits; the bound starts after it.
+   */
+  async close(meanwhile?: () => void): Promise<void> {
     this.closing = true;
     const s = this.sentinel;
     s.markClean();
+    meanwhile?.();
     if (!(await within(s.exited, CLEAN_EXIT_MS))) {
       signalIdentity(s.identity, 'SIGKILL');
       await within(s.exited, CLEAN_EXIT_MS);
