@@ -1,11 +1,11 @@
-import type { ChildProcess } from 'node:child_process';
+import type { JobChild } from '../supervise/spawn-job.ts';
 import type { Readable } from 'node:stream';
 import { LineSplitter, type LineEcho } from './line-echo.ts';
 import { LogFile } from './log-file.ts';
 import { isOpen, writeWithBackpressure } from './std-streams.ts';
 
 export interface JobLog {
-  pipe(child: ChildProcess): void;
+  pipe(child: JobChild): void;
   close(): Promise<void>;
   readonly file: LogFile;
 }

@@ -197,7 +197,7 @@ export class JobRunner {
           record: (kind, data) => this.recordLog(n, kind, data), notify: (line) => this.ctx.onEvent?.('log', { job: s.name, line }),
         })
       : null;
-    const { child, leader } = spawnJob({ argv: s.argv, runId, jobId: this.id, env: s.env, cwd: s.cwd, cgroup: this.cgroup, stdio: log ? [Array.isArray(s.stdio) ? s.stdio[0] : 'inherit', 'pipe', 'pipe'] : (s.stdio ?? 'inherit') });
+    const { child, leader } = await spawnJob({ argv: s.argv, runId, jobId: this.id, env: s.env, cwd: s.cwd, cgroup: this.cgroup, stdio: log ? [Array.isArray(s.stdio) ? s.stdio[0] : 'inherit', 'pipe', 'pipe'] : (s.stdio ?? 'inherit') });
     if (log) log.pipe(child);
     this.leader = leader.pid > 0 ? leader : null;
     this.ctx.onAttemptStart?.();

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import type { JobChild } from '../supervise/spawn-job.ts';
 import type { Identity } from '../proc/identity.ts';
 import type { Leftover } from '../supervise/leftovers.ts';
 import { sleepLong } from '../supervise/long-timer.ts';
@@ -12,7 +12,7 @@ export interface ExitInfo {
 }
 
 /** The leader's exit as Node reports it; a spawn failure (ENOENT, EACCES) is an exit with 127/126. */
-export function waitExit(child: ChildProcess): Promise<ExitInfo> {
+export function waitExit(child: JobChild): Promise<ExitInfo> {
   return new Promise((resolve) => {
     child.once('error', (e: NodeJS.ErrnoException) => {
       if (child.pid === undefined) {
@@ -34,7 +34,7 @@ export const SETTLE_MS = 2000;
  * the teardown saw go gets SETTLE_MS. When the wait ends without an exit, the child is let go: its
  * handle and pipes no longer keep corral alive, and the leftover report names it.
  */
-export async function awaitLeaderExit(child: ChildProcess, exited: Promise<ExitInfo>, leader: Identity | null, leftovers: Leftover[], budgetMs: number, abort: AbortSignal): Promise<ExitInfo> {
+export async function awaitLeaderExit(child: JobChild, exited: Promise<ExitInfo>, leader: Identity | null, leftovers: Leftover[], budgetMs: number, abort: AbortSignal): Promise<ExitInfo> {
   const outlived = leader !== null && leftovers.some((l) => l.pid === leader.pid && l.starttime === leader.starttime);
   const stopWaiting = new AbortController();
   const bound = outlived
@@ -47,7 +47,7 @@ export async function awaitLeaderExit(child: ChildProcess, exited: Promise<ExitI
 }
 
 /** Stops holding a child corral cannot end: it may outlive corral, which must still exit. */
-export function letGo(child: ChildProcess): void {
+export function letGo(child: JobChild): void {
   child.stdout?.destroy();
   child.stderr?.destroy();
   child.stdin?.destroy();

@@ -22,6 +22,20 @@ proto.spawn = function (this: ChildProcess, ...args: unknown[]) {
 };
 
 /**
+ * The wait status of each zombie reapAdopted took, by pid, for a while. A child corral started through
+ * posix_spawn (native-child.ts) joins ownChildren only once the spawn's result reaches the main thread; if it
+ * exited before that and a reaper pass took it for an adopted orphan, its exit status is found here.
+ */
+const REAPED_KEPT = 1024;
+export const reapedStatuses = new Map<number, number>();
+
+function keepStatus(pid: number, status: number): void {
+  reapedStatuses.delete(pid);
+  reapedStatuses.set(pid, status);
+  if (reapedStatuses.size > REAPED_KEPT) reapedStatuses.delete(reapedStatuses.keys().next().value!);
+}
+
+/**
  * As a child subreaper, corral inherits orphans and must reap them when they exit, as tini does.
  * It waits only for zombies it adopted, by pid: waitpid(-1) would also take libuv's children.
  */
@@ -30,7 +44,10 @@ export function reapAdopted(snap: Snapshot): number {
   for (const p of snap.values()) {
     if (p.ppid !== process.pid || p.state !== 'Z' || ownChildren.has(p.pid)) continue;
     try {
-      if (reapChild(p.pid) !== null) reaped++;
+      const status = reapChild(p.pid);
+      if (status === null) continue;
+      keepStatus(p.pid, status);
+      reaped++;
     } catch {
       return reaped; // no koffi: nothing can be adopted either, since the subreaper bit needs it too
     }

@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CGROUP_ENTER_SCRIPT } from '../os/cgroup.ts';
+import { loadLibc } from '../os/ffi.ts';
+import { loadSpawnLib, posixSpawn, type NativeStdio } from '../os/posix-spawn.ts';
+import { failNativeChild, NativeChild, watchNativeChild } from './native-child.ts';
 import { readStat } from '../proc/stat.ts';
 import { JOB_ID_VAR, RUN_ID_VAR } from '../proc/markers.ts';
 import type { Identity } from '../proc/identity.ts';
@@ -30,10 +34,16 @@ export function shareTerminalWith(jobId: string): void {
   terminalJobs.add(jobId);
 }
 
+/** What the job runner uses of a child: Node's ChildProcess, or a NativeChild started by posix_spawn. */
+export type JobChild = ChildProcess | NativeChild;
+
 export interface Spawned {
-  child: ChildProcess;
+  child: JobChild;
   leader: Identity;
 }
+
+/** Set to 1, every job is started by Node's own spawn (for comparing the two; the default is the faster one). */
+export const NODE_SPAWN_VAR = 'CORRAL_NODE_SPAWN';
 
 /**
  * Starts one attempt under every containment mechanism at once: its own session and process group
@@ -41,7 +51,7 @@ export interface Spawned {
  * tiny sh that writes its own pid into the job's cgroup.procs and then execs the command, so nothing
  * the job runs starts outside the cgroup.
  */
-export function spawnJob(spec: SpawnSpec): Spawned {
+export async function spawnJob(spec: SpawnSpec): Promise<Spawned> {
   const env: NodeJS.ProcessEnv = { ...(spec.env ?? process.env), [RUN_ID_VAR]: spec.runId, [JOB_ID_VAR]: spec.jobId };
   let file = spec.argv[0]!;
   let args = spec.argv.slice(1);
@@ -50,10 +60,75 @@ export function spawnJob(spec: SpawnSpec): Spawned {
     args = ['-c', CGROUP_ENTER_SCRIPT, 'corral-enter', file, ...args];
     file = '/bin/sh';
   }
-  const child = spawn(file, args, { env, cwd: spec.cwd, detached: !terminalJobs.has(spec.jobId), stdio: spec.stdio ?? 'inherit' });
+  const detached = !terminalJobs.has(spec.jobId);
+  const native = detached ? nativeStdio(spec.stdio ?? 'inherit') : null;
+  const child = (native && (await spawnNative(file, args, env, spec.cwd, native))) || spawn(file, args, { env, cwd: spec.cwd, detached, stdio: spec.stdio ?? 'inherit' });
   // spawn() failures (ENOENT, EACCES) arrive as an 'error' event with no pid.
   const pid = child.pid;
   if (pid === undefined) return { child, leader: { pid: -1, starttime: -1 } };
   const st = readStat(pid);
   return { child, leader: { pid, starttime: st?.starttime ?? -1 } };
+}
+
+/**
+ * The stdio posix_spawn is used for: /dev/null or a new pipe on each of 0-2 (a pool's tasks). A job that
+ * inherits corral's own stdio (its terminal) keeps Node's spawn, which also makes inherited descriptors
+ * blocking in the child; so does every job when the bindings cannot load or CORRAL_NODE_SPAWN=1.
+ */
+function nativeStdio(stdio: StdioOptions): [NativeStdio, NativeStdio, NativeStdio] | null {
+  if (process.env[NODE_SPAWN_VAR] === '1' || !loadSpawnLib() || !loadLibc()) return null;
+  const three = typeof stdio === 'string' ? [stdio, stdio, stdio] : stdio;
+  if (three.length !== 3 || !three.every((s) => s === 'ignore' || s === 'pipe')) return null;
+  return three as [NativeStdio, NativeStdio, NativeStdio];
+}
+
+const ERRNO_CODES: Record<number, string> = { 2: 'ENOENT', 13: 'EACCES', 20: 'ENOTDIR' };
+
+/**
+ * Starts the attempt through posix_spawn (src/os/posix-spawn.ts), with the same session, environment,
+ * directory and stdio as Node's spawn would give it. Returns null to leave the start to Node's spawn: a
+ * file without '#!' that exec refuses (ENOEXEC, which Node's execvp runs with /bin/sh), or bindings that
+ * failed. The file is searched in the job's PATH as execvp does.
+ */
+async function spawnNative(file: string, args: string[], env: NodeJS.ProcessEnv, cwd: string | undefined, stdio: [NativeStdio, NativeStdio, NativeStdio]): Promise<NativeChild | null> {
+  const path = file.includes('/') ? file : searchPath(file, env.PATH ?? '/usr/bin:/bin', cwd);
+  const envList = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  let result;
+  try {
+    result = typeof path === 'number' ? { errno: path } : await posixSpawn(loadSpawnLib()!, { file: path, argv: [file, ...args], env: envList, cwd, stdio });
+  } catch {
+    return null;
+  }
+  if ('errno' in result) {
+    if (result.errno === 8) return null;
+    const child = new NativeChild(file, undefined, []);
+    failNativeChild(child, result.errno, ERRNO_CODES[result.errno] ?? `errno ${result.errno}`);
+    return child;
+  }
+  const child = new NativeChild(file, result.pid, result.fds);
+  watchNativeChild(child);
+  return child;
+}
+
+/**
+ * execvp's search: the first PATH entry holding an executable regular file (an empty entry is the job's
+ * directory); else EACCES when a file was found that may not be run, ENOENT when none was.
+ */
+function searchPath(file: string, pathVar: string, cwd: string | undefined): string | number {
+  let errno = 2;
+  for (const dir of pathVar.split(':')) {
+    const candidate = join(dir === '' ? (cwd ?? process.cwd()) : dir, file);
+    try {
+      if (!statSync(candidate).isFile()) continue;
+    } catch {
+      continue;
+    }
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      errno = 13;
+    }
+  }
+  return errno;
 }

@@ -48,9 +48,9 @@ afterEach(async () => {
  * for an unprivileged corral whose job went through sudo; afterEach takes root back to clean up.
  */
 async function unsignallableLeader(t: Tracker, r: JobRunner) {
-  // the runner knows its leader from the spawn on: poll that one pid (a /proc-wide scan is slow under load)
+  // the runner knows its leader once the spawn returned: poll that one pid (a /proc-wide scan is slow under load)
+  await waitFor(() => r.scope().leader !== null, 'the attempt to start', 10_000, 5);
   const leader = r.scope().leader!;
-  assert.ok(leader, 'the attempt has started');
   t.pid(leader.pid);
   await waitFor(() => readStat(leader.pid)?.starttime === leader.starttime && /^Uid:\s+1\s+1\s+1/m.test(readFileSync(`/proc/${leader.pid}/status`, 'utf8')), 'the leader to run as another uid', 10_000, 5);
   process.seteuid!(65534);

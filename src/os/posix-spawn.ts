@@ -1,0 +1,150 @@
+import { closeSync } from 'node:fs';
+import { requireKoffi } from './koffi.ts';
+
+/*
+ * glibc's posix_spawn, called on a libuv worker thread. Node's own spawn (libuv) forks the whole supervisor
+ * and then waits on the main thread until the child has called exec, so each spawn costs more the larger
+ * corral's memory is (2.6-29 ms measured with 0-100 MiB of ballast) and the pool's one thread can start
+ * only one task at a time. glibc's posix_spawn clones with CLONE_VM|CLONE_VFORK: no page tables are
+ * copied, and only the calling thread waits for the exec, here a worker thread (koffi's async call).
+ * The child gets what libuv gives a detached child: its own session (setsid), every signal at its default
+ * disposition, an empty signal mask, the given fds on 0-2, and nothing else (corral's descriptors are all
+ * close-on-exec). One difference: glibc leaves its own two reserved signals (32 and 33, below SIGRTMIN,
+ * which is 34 in every glibc program) ignored in the child; a glibc program re-installs them at start.
+ */
+
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80; // glibc 2.26
+const O_RDONLY = 0;
+const O_RDWR = 2;
+const O_CLOEXEC = 0o2000000;
+// glibc's opaque types, with room to spare (x86_64: file actions 80 bytes, attributes 336, sigset_t 128)
+const FILE_ACTIONS_BYTES = 256;
+const ATTR_BYTES = 1024;
+const SIGSET_BYTES = 256;
+
+type AsyncFn = ((...args: unknown[]) => number) & { async: (...args: unknown[]) => void };
+
+interface SpawnLib {
+  spawn: AsyncFn;
+  faInit: (fa: Buffer) => number;
+  faDestroy: (fa: Buffer) => number;
+  faDup2: (fa: Buffer, fd: number, to: number) => number;
+  faOpen: (fa: Buffer, fd: number, path: string, flags: number, mode: number) => number;
+  faChdir: (fa: Buffer, path: string) => number;
+  attrInit: (attr: Buffer) => number;
+  attrDestroy: (attr: Buffer) => number;
+  attrFlags: (attr: Buffer, flags: number) => number;
+  attrSigmask: (attr: Buffer, set: Buffer) => number;
+  attrSigdefault: (attr: Buffer, set: Buffer) => number;
+  sigfillset: (set: Buffer) => number;
+  sigemptyset: (set: Buffer) => number;
+  pipe2: (fds: number[], flags: number) => number;
+  errno: () => number;
+}
+
+let lib: SpawnLib | null | undefined;
+
+/** The bindings, or null where they cannot load (no koffi, not glibc, a glibc before 2.29): Node's spawn then. */
+export function loadSpawnLib(): SpawnLib | null {
+  if (lib !== undefined) return lib;
+  try {
+    const koffi = requireKoffi();
+    const c = koffi.load('libc.so.6');
+    lib = {
+      spawn: c.func('int posix_spawn(_Out_ int *pid, const char *path, void *fa, void *attr, const char **argv, const char **envp)'),
+      faInit: c.func('int posix_spawn_file_actions_init(void *)'),
+      faDestroy: c.func('int posix_spawn_file_actions_destroy(void *)'),
+      faDup2: c.func('int posix_spawn_file_actions_adddup2(void *, int, int)'),
+      faOpen: c.func('int posix_spawn_file_actions_addopen(void *, int, const char *, int, unsigned int)'),
+      faChdir: c.func('int posix_spawn_file_actions_addchdir_np(void *, const char *)'),
+      attrInit: c.func('int posix_spawnattr_init(void *)'),
+      attrDestroy: c.func('int posix_spawnattr_destroy(void *)'),
+      attrFlags: c.func('int posix_spawnattr_setflags(void *, short)'),
+      attrSigmask: c.func('int posix_spawnattr_setsigmask(void *, void *)'),
+      attrSigdefault: c.func('int posix_spawnattr_setsigdefault(void *, void *)'),
+      sigfillset: c.func('int sigfillset(void *)'),
+      sigemptyset: c.func('int sigemptyset(void *)'),
+      pipe2: c.func('int pipe2(_Out_ int *fds, int)'),
+      errno: () => koffi.errno(),
+    };
+  } catch {
+    lib = null;
+  }
+  return lib;
+}
+
+/** What one of the child's fds 0-2 is: /dev/null, or the write (read, for fd 0) end of a new pipe. */
+export type NativeStdio = 'ignore' | 'pipe';
+
+export interface NativeSpawnRequest {
+  /** an absolute path: no PATH search here */
+  file: string;
+  argv: string[];
+  env: string[];
+  cwd?: string;
+  stdio: [NativeStdio, NativeStdio, NativeStdio];
+}
+
+/** The child's pid and corral's ends of its pipes (null where that fd is /dev/null); or exec's errno. */
+export type NativeSpawnResult = { pid: number; fds: [number | null, number | null, number | null] } | { errno: number };
+
+function check(rc: number, what: string): void {
+  if (rc !== 0) throw new Error(`${what} failed: errno ${rc}`);
+}
+
+/**
+ * Starts one process. Resolves with its pid once it has called exec (vfork semantics: glibc reports an
+ * exec failure such as ENOENT as the return value), or with that errno; rejects only when the bindings
+ * fail, with every descriptor it made closed.
+ */
+export async function posixSpawn(l: SpawnLib, req: NativeSpawnRequest): Promise<NativeSpawnResult> {
+  for (const s of [req.file, req.cwd ?? '', ...req.argv, ...req.env]) {
+    if (s.includes('\0')) throw new Error('an argument or environment string contains a NUL byte');
+  }
+  const fa = Buffer.alloc(FILE_ACTIONS_BYTES);
+  const attr = Buffer.alloc(ATTR_BYTES);
+  const all = Buffer.alloc(SIGSET_BYTES);
+  const none = Buffer.alloc(SIGSET_BYTES);
+  const ours: (number | null)[] = [null, null, null];
+  const theirs: number[] = [];
+  check(l.faInit(fa), 'posix_spawn_file_actions_init');
+  try {
+    check(l.attrInit(attr), 'posix_spawnattr_init');
+    try {
+      l.sigfillset(all);
+      l.sigemptyset(none);
+      check(l.attrFlags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK), 'posix_spawnattr_setflags');
+      check(l.attrSigmask(attr, none), 'posix_spawnattr_setsigmask');
+      check(l.attrSigdefault(attr, all), 'posix_spawnattr_setsigdefault');
+      if (req.cwd !== undefined) check(l.faChdir(fa, req.cwd), 'posix_spawn_file_actions_addchdir_np');
+      req.stdio.forEach((kind, fd) => {
+        if (kind === 'ignore') return check(l.faOpen(fa, fd, '/dev/null', fd === 0 ? O_RDONLY : O_RDWR, 0), 'posix_spawn_file_actions_addopen');
+        const ends = [-1, -1];
+        if (l.pipe2(ends, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed: errno ${l.errno()}`);
+        const [readEnd, writeEnd] = ends as [number, number];
+        ours[fd] = fd === 0 ? writeEnd : readEnd;
+        theirs.push(fd === 0 ? readEnd : writeEnd);
+        check(l.faDup2(fa, fd === 0 ? readEnd : writeEnd, fd), 'posix_spawn_file_actions_adddup2');
+      });
+      const pid = [0];
+      const rc = await new Promise<number>((resolve, reject) => {
+        l.spawn.async(pid, req.file, fa, attr, [...req.argv, null], [...req.env, null], (err: unknown, value: number) => (err ? reject(err) : resolve(value)));
+      });
+      if (rc !== 0) {
+        for (const fd of ours) if (fd !== null) closeSync(fd);
+        return { errno: rc };
+      }
+      return { pid: pid[0]!, fds: ours as [number | null, number | null, number | null] };
+    } catch (e) {
+      for (const fd of ours) if (fd !== null) closeSync(fd);
+      throw e;
+    } finally {
+      l.attrDestroy(attr);
+    }
+  } finally {
+    l.faDestroy(fa);
+    for (const fd of theirs) closeSync(fd); // the child has its own copies now (or never will)
+  }
+}

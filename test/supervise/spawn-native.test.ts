@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, test } from 'node:test';
+import { loadSpawnLib, posixSpawn } from '../../src/os/posix-spawn.ts';
+import { readStat } from '../../src/proc/stat.ts';
+import { takeSnapshot } from '../../src/proc/snapshot.ts';
+import { waitExit } from '../../src/jobs/leader-exit.ts';
+import { NativeChild, watchNativeChild } from '../../src/supervise/native-child.ts';
+import { reapAdopted } from '../../src/supervise/reaper.ts';
+import { NODE_SPAWN_VAR, spawnJob } from '../../src/supervise/spawn-job.ts';
+import { Tracker, waitFor } from '../helpers/procs.ts';
+
+// A pool's tasks (stdin /dev/null, stdout and stderr piped) start through glibc's posix_spawn on a worker
+// thread instead of Node's fork-based spawn; these tests hold it to what Node's spawn gives a detached child.
+
+const trackers: Tracker[] = [];
+afterEach(async () => {
+  for (const t of trackers.splice(0)) assert.deepEqual(await t.cleanup(), [], 'nothing the test started was left');
+});
+
+const POOL_STDIO = ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'];
+
+async function readAll(s: NodeJS.ReadableStream | null): Promise<string> {
+  let out = '';
+  for await (const chunk of s as AsyncIterable<Buffer>) out += chunk.toString();
+  return out;
+}
+
+test('a task starts through posix_spawn in a session of its own, with default signals, /dev/null on stdin, its pipes, markers and directory', async () => {
+  const t = new Tracker();
+  trackers.push(t);
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'corral-native-')));
+  try {
+    // Node itself ignores SIGPIPE: the child must not inherit that (libuv resets every disposition too)
+    const script = 'echo "stat=$(cut -d" " -f1,5,6 /proc/$$/stat)"; grep -E "^Sig(Ign|Blk)" /proc/$$/status; echo "in=$(readlink /proc/$$/fd/0)"; echo "cwd=$(pwd)"; echo "job=$CORRAL_JOB_ID"; echo oops >&2; exit 3';
+    const { child, leader } = await spawnJob({ argv: ['sh', '-c', script], runId: 'r-native', jobId: 'r-native.task.1', cwd: dir, stdio: POOL_STDIO });
+    t.pid(leader.pid);
+    assert.ok(child instanceof NativeChild, 'the pool stdio goes through posix_spawn');
+    const exited = waitExit(child);
+    const [out, err] = await Promise.all([readAll(child.stdout), readAll(child.stderr)]);
+    assert.deepEqual(await exited, { code: 3, signal: null });
+    assert.match(out, new RegExp(`^stat=${leader.pid} ${leader.pid} ${leader.pid}$`, 'm'), 'leader of its own process group and session');
+    // none ignored but glibc's two reserved signals (32, 33: SIGRTMIN is 34 in any glibc program), which
+    // glibc's posix_spawn leaves ignored in the child
+    const ignored = BigInt(`0x${/^SigIgn:\s+([0-9a-f]+)$/m.exec(out)?.[1]}`);
+    assert.equal(ignored & ~0x180000000n, 0n, `ignored signals: ${ignored.toString(16)}`);
+    assert.match(out, /^SigBlk:\s+0+$/m);
+    assert.match(out, /^in=\/dev\/null$/m);
+    assert.match(out, new RegExp(`^cwd=${dir}$`, 'm'));
+    assert.match(out, /^job=r-native\.task\.1$/m);
+    assert.equal(err, 'oops\n');
+    await waitFor(() => readStat(leader.pid) === null, 'the task to be reaped, not left a zombie', 5000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a task killed by a signal reports the signal; a missing command is ENOENT with no pid, as with Node', async () => {
+  const t = new Tracker();
+  trackers.push(t);
+  const { child, leader } = await spawnJob({ argv: ['sleep', '300'], runId: 'r-native', jobId: 'r-native.task.2', stdio: POOL_STDIO });
+  t.pid(leader.pid);
+  assert.ok(child instanceof NativeChild);
+  const exited = waitExit(child);
+  process.kill(leader.pid, 'SIGTERM'); // the test's own child, by the pid it was just given
+  assert.deepEqual(await exited, { code: null, signal: 'SIGTERM' });
+
+  for (const argv of [['corral-no-such-command-x'], ['/nonexistent/corral-x']]) {
+    const missing = await spawnJob({ argv, runId: 'r-native', jobId: 'r-native.task.3', stdio: POOL_STDIO });
+    assert.ok(missing.child instanceof NativeChild);
+    assert.equal(missing.child.pid, undefined);
+    const end = await waitExit(missing.child);
+    assert.equal(end.code, 127);
+    assert.match(end.spawnError ?? '', /command not found/);
+  }
+});
+
+test('CORRAL_NODE_SPAWN=1, and a job that inherits corral\'s stdio, keep Node\'s spawn', async () => {
+  const t = new Tracker();
+  trackers.push(t);
+  process.env[NODE_SPAWN_VAR] = '1';
+  try {
+    const a = await spawnJob({ argv: ['true'], runId: 'r-native', jobId: 'r-native.task.4', stdio: POOL_STDIO });
+    t.pid(a.leader.pid);
+    assert.ok(!(a.child instanceof NativeChild));
+    assert.deepEqual(await waitExit(a.child), { code: 0, signal: null });
+  } finally {
+    delete process.env[NODE_SPAWN_VAR];
+  }
+  const b = await spawnJob({ argv: ['true'], runId: 'r-native', jobId: 'r-native.task.5', stdio: ['ignore', 'inherit', 'inherit'] });
+  t.pid(b.leader.pid);
+  assert.ok(!(b.child instanceof NativeChild));
+  assert.deepEqual(await waitExit(b.child), { code: 0, signal: null });
+});
+
+test('a task that exits before its pid reaches the main thread, and is reaped as an adopted orphan, still reports its status', async () => {
+  const t = new Tracker();
+  trackers.push(t);
+  const lib = loadSpawnLib();
+  assert.ok(lib, 'posix_spawn bindings load on this machine');
+  const r = await posixSpawn(lib, { file: '/bin/sh', argv: ['sh', '-c', 'exit 7'], env: [], stdio: ['ignore', 'ignore', 'ignore'] });
+  assert.ok('pid' in r);
+  t.pid(r.pid);
+  await waitFor(() => readStat(r.pid)?.state === 'Z', 'the task to be a zombie', 5000, 5);
+  assert.equal(reapAdopted(takeSnapshot()), 1, 'the reaper pass took it for an orphan');
+  const child = new NativeChild('/bin/sh', r.pid, r.fds);
+  const exited = waitExit(child);
+  watchNativeChild(child);
+  assert.deepEqual(await exited, { code: 7, signal: null });
+});
+
+test('a running task keeps Node alive until it exits, as a libuv process handle does', () => {
+  // A separate Node whose only pending work is the wait for a native child: it must not exit early (13).
+  const program = `
+    const { spawnJob } = await import(${JSON.stringify(new URL('../../src/supervise/spawn-job.ts', import.meta.url).href)});
+    const { waitExit } = await import(${JSON.stringify(new URL('../../src/jobs/leader-exit.ts', import.meta.url).href)});
+    const { child } = await spawnJob({ argv: ['sh', '-c', 'sleep 1; exit 5'], runId: 'r', jobId: 'r.t', stdio: ['ignore', 'ignore', 'ignore'] });
+    if (child.constructor.name !== 'NativeChild') throw new Error('not started by posix_spawn');
+    const end = await waitExit(child);
+    process.stdout.write(JSON.stringify(end));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8', timeout: 30_000 });
+  assert.deepEqual(JSON.parse(out), { code: 5, signal: null });
+});
