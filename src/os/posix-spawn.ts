@@ -19,6 +19,9 @@ const POSIX_SPAWN_SETSID = 0x80; // glibc 2.26
 const O_RDONLY = 0;
 const O_RDWR = 2;
 const O_CLOEXEC = 0o2000000;
+const O_NONBLOCK = 0o4000;
+const F_GETFL = 3;
+const F_SETFL = 4;
 // glibc's opaque types, with room to spare (x86_64: file actions 80 bytes, attributes 336, sigset_t 128)
 const FILE_ACTIONS_BYTES = 256;
 const ATTR_BYTES = 1024;
@@ -41,6 +44,7 @@ interface SpawnLib {
   sigfillset: (set: Buffer) => number;
   sigemptyset: (set: Buffer) => number;
   pipe2: (fds: number[], flags: number) => number;
+  fcntl: (fd: number, cmd: number, ...rest: unknown[]) => number;
   errno: () => number;
 }
 
@@ -67,6 +71,7 @@ export function loadSpawnLib(): SpawnLib | null {
       sigfillset: c.func('int sigfillset(void *)'),
       sigemptyset: c.func('int sigemptyset(void *)'),
       pipe2: c.func('int pipe2(_Out_ int *fds, int)'),
+      fcntl: c.func('int fcntl(int, int, ...)'),
       errno: () => koffi.errno(),
     };
   } catch {
@@ -75,8 +80,22 @@ export function loadSpawnLib(): SpawnLib | null {
   return lib;
 }
 
-/** What one of the child's fds 0-2 is: /dev/null, or the write (read, for fd 0) end of a new pipe. */
-export type NativeStdio = 'ignore' | 'pipe';
+/** What one of the child's fds 0-2 is: /dev/null, the write (read, for fd 0) end of a new pipe, or corral's own. */
+export type NativeStdio = 'ignore' | 'pipe' | 'inherit';
+
+/**
+ * Passes corral's own fd 0-2 on as libuv does in the child it forks. Node opens them close-on-exec, so
+ * the child's copy needs a dup2 onto itself (which clears that flag in the child only). And it is made
+ * blocking: that flag belongs to the open file description, which corral and the job share, so clearing
+ * it here has the same effect (on both) as libuv's clearing it there; a job must not find its stdout
+ * non-blocking (EAGAIN on a full pipe) because Node uses it so. A closed fd stays closed in the child.
+ */
+function inheritFd(l: SpawnLib, fa: Buffer, fd: number): void {
+  const flags = l.fcntl(fd, F_GETFL);
+  if (flags < 0) return;
+  if (flags & O_NONBLOCK) l.fcntl(fd, F_SETFL, 'int', flags & ~O_NONBLOCK);
+  check(l.faDup2(fa, fd, fd), 'posix_spawn_file_actions_adddup2');
+}
 
 export interface NativeSpawnRequest {
   /** an absolute path: no PATH search here */
@@ -120,6 +139,7 @@ export async function posixSpawn(l: SpawnLib, req: NativeSpawnRequest): Promise<
       check(l.attrSigdefault(attr, all), 'posix_spawnattr_setsigdefault');
       if (req.cwd !== undefined) check(l.faChdir(fa, req.cwd), 'posix_spawn_file_actions_addchdir_np');
       req.stdio.forEach((kind, fd) => {
+        if (kind === 'inherit') return inheritFd(l, fa, fd);
         if (kind === 'ignore') return check(l.faOpen(fa, fd, '/dev/null', fd === 0 ? O_RDONLY : O_RDWR, 0), 'posix_spawn_file_actions_addopen');
         const ends = [-1, -1];
         if (l.pipe2(ends, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed: errno ${l.errno()}`);

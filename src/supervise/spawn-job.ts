@@ -71,14 +71,14 @@ export async function spawnJob(spec: SpawnSpec): Promise<Spawned> {
 }
 
 /**
- * The stdio posix_spawn is used for: /dev/null or a new pipe on each of 0-2 (a pool's tasks). A job that
- * inherits corral's own stdio (its terminal) keeps Node's spawn, which also makes inherited descriptors
- * blocking in the child; so does every job when the bindings cannot load or CORRAL_NODE_SPAWN=1.
+ * The stdio posix_spawn is used for: /dev/null, a new pipe, or corral's own fd on each of 0-2, nothing
+ * more (a stream or an fd 3 keeps Node's spawn); so does every job when the bindings cannot load or
+ * CORRAL_NODE_SPAWN=1, and a job that shares corral's terminal (not detached: the caller decides).
  */
 function nativeStdio(stdio: StdioOptions): [NativeStdio, NativeStdio, NativeStdio] | null {
   if (process.env[NODE_SPAWN_VAR] === '1' || !loadSpawnLib() || !loadLibc()) return null;
   const three = typeof stdio === 'string' ? [stdio, stdio, stdio] : stdio;
-  if (three.length !== 3 || !three.every((s) => s === 'ignore' || s === 'pipe')) return null;
+  if (three.length !== 3 || !three.every((s) => s === 'ignore' || s === 'pipe' || s === 'inherit')) return null;
   return three as [NativeStdio, NativeStdio, NativeStdio];
 }
 

@@ -10,7 +10,7 @@ import { takeSnapshot } from '../../src/proc/snapshot.ts';
 import { waitExit } from '../../src/jobs/leader-exit.ts';
 import { NativeChild, watchNativeChild } from '../../src/supervise/native-child.ts';
 import { reapAdopted } from '../../src/supervise/reaper.ts';
-import { NODE_SPAWN_VAR, spawnJob } from '../../src/supervise/spawn-job.ts';
+import { NODE_SPAWN_VAR, shareTerminalWith, spawnJob } from '../../src/supervise/spawn-job.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
 
 // A pool's tasks (stdin /dev/null, stdout and stderr piped) start through glibc's posix_spawn on a worker
@@ -78,7 +78,7 @@ test('a task killed by a signal reports the signal; a missing command is ENOENT 
   }
 });
 
-test('CORRAL_NODE_SPAWN=1, and a job that inherits corral\'s stdio, keep Node\'s spawn', async () => {
+test("CORRAL_NODE_SPAWN=1, and a job that shares corral's terminal, keep Node's spawn", async () => {
   const t = new Tracker();
   trackers.push(t);
   process.env[NODE_SPAWN_VAR] = '1';
@@ -90,10 +90,29 @@ test('CORRAL_NODE_SPAWN=1, and a job that inherits corral\'s stdio, keep Node\'s
   } finally {
     delete process.env[NODE_SPAWN_VAR];
   }
-  const b = await spawnJob({ argv: ['true'], runId: 'r-native', jobId: 'r-native.task.5', stdio: ['ignore', 'inherit', 'inherit'] });
+  shareTerminalWith('r-native.main');
+  const b = await spawnJob({ argv: ['true'], runId: 'r-native', jobId: 'r-native.main', stdio: 'inherit' });
   t.pid(b.leader.pid);
-  assert.ok(!(b.child instanceof NativeChild));
+  assert.ok(!(b.child instanceof NativeChild), 'a job in corral\'s own session and group');
   assert.deepEqual(await waitExit(b.child), { code: 0, signal: null });
+});
+
+test("a job that inherits corral's stdout finds it blocking, even when corral's side was non-blocking", () => {
+  // A separate Node whose stdout (a pipe) is made non-blocking first; the job prints its fd 1's flags.
+  const program = `
+    const { loadSpawnLib } = await import(${JSON.stringify(new URL('../../src/os/posix-spawn.ts', import.meta.url).href)});
+    const { spawnJob } = await import(${JSON.stringify(new URL('../../src/supervise/spawn-job.ts', import.meta.url).href)});
+    const { waitExit } = await import(${JSON.stringify(new URL('../../src/jobs/leader-exit.ts', import.meta.url).href)});
+    const l = loadSpawnLib();
+    l.fcntl(1, 4, 'int', l.fcntl(1, 3) | 0o4000);
+    if (!(l.fcntl(1, 3) & 0o4000)) throw new Error('could not make stdout non-blocking');
+    const { child } = await spawnJob({ argv: ['sh', '-c', 'grep ^flags /proc/$$/fdinfo/1'], runId: 'r', jobId: 'r.t', stdio: ['ignore', 'inherit', 'inherit'] });
+    if (child.constructor.name !== 'NativeChild') throw new Error('not started by posix_spawn');
+    await waitExit(child);`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8', timeout: 30_000 });
+  const flags = Number.parseInt(/^flags:\s+([0-7]+)$/m.exec(out)?.[1] ?? 'x', 8);
+  assert.ok(Number.isInteger(flags), out);
+  assert.equal(flags & 0o4000, 0, `the job's stdout is blocking (flags ${flags.toString(8)})`);
 });
 
 test('a task that exits before its pid reaches the main thread, and is reaped as an adopted orphan, still reports its status', async () => {
