@@ -1,6 +1,6 @@
 import { cgroupPids } from '../os/cgroup.ts';
 import type { Identity } from '../proc/identity.ts';
-import { takeSnapshot, type ProcInfo, type Snapshot } from '../proc/snapshot.ts';
+import { listPids, readProc, takeSnapshot, type ProcInfo, type Snapshot, type SnapshotOptions } from '../proc/snapshot.ts';
 import { childrenMap, descendants } from '../proc/tree.ts';
 import { ownChildren } from './reaper.ts';
 import type { FoundBy, JobScope, Member } from './scope.ts';
@@ -22,8 +22,32 @@ export function protectedPids(snap: Snapshot, extra: Iterable<number> = []): Set
  * Nothing older can share a job's session or group: both are created by the job's own setsid.
  */
 export function snapshotForScopes(scopes: JobScope[]): Snapshot {
+  return takeSnapshot(scopeSnapshotOptions(scopes));
+}
+
+function scopeSnapshotOptions(scopes: JobScope[]): SnapshotOptions {
   const since = Math.min(...scopes.map((s) => s.sinceTicks));
-  return takeSnapshot({ filter: (st) => st.starttime >= since, cmdline: false, cgroup: false });
+  return { filter: (st) => st.starttime >= since, cmdline: false, cgroup: false };
+}
+
+/**
+ * The same snapshot taken in slices, the event loop turning between them: a background pass over
+ * thousands of processes then holds a stop signal's handler back by one slice, not by the whole scan.
+ * Null when abandoned() says so between slices (a newer pass made it stale).
+ */
+export async function snapshotForScopesInSlices(scopes: JobScope[], abandoned: () => boolean, slice = 64): Promise<Snapshot | null> {
+  const opts = scopeSnapshotOptions(scopes);
+  const snap: Snapshot = new Map();
+  const pids = listPids();
+  for (let i = 0; i < pids.length; i++) {
+    if (i && i % slice === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (abandoned()) return null;
+    }
+    const info = readProc(pids[i]!, opts);
+    if (info) snap.set(pids[i]!, info);
+  }
+  return snap;
 }
 
 /** A process a mechanism pointed at that the rules do not let be a member: it is reported, never signalled. */

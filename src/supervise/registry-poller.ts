@@ -1,9 +1,10 @@
 import type { Db } from '../ledger/db.ts';
 import { markGone, registerProcesses, type Sighting } from '../ledger/registry.ts';
-import { identityKey, type Identity } from '../proc/identity.ts';
+import { identityKey, pidHeld, type Identity } from '../proc/identity.ts';
 import { readCmdline } from '../proc/snapshot.ts';
-import { collectMembers, protectedPids, snapshotForScopes } from './members.ts';
-import { reapAdopted } from './reaper.ts';
+import type { Snapshot } from '../proc/snapshot.ts';
+import { collectMembers, protectedPids, snapshotForScopes, snapshotForScopesInSlices } from './members.ts';
+import { ownChildren, reapAdopted } from './reaper.ts';
 import type { JobScope } from './scope.ts';
 
 export type PassListener = (scopes: JobScope[], fresh: (Identity & { jobId: string | null })[], gone: Identity[]) => void;
@@ -21,6 +22,9 @@ export class RegistryPoller {
   private scopes: () => JobScope[];
   private exclude: number[];
   private onPass?: PassListener;
+  private inFlight = false;
+  /** bumped by every pass and by stop(): a sliced pass whose number is stale records nothing */
+  private generation = 0;
 
   /** exclude is read on every pass (the sentinel's pid changes when it is replaced); onPass feeds the sentinel */
   constructor(db: Db, runId: string, scopes: () => JobScope[], exclude: number[], onPass?: PassListener) {
@@ -32,12 +36,13 @@ export class RegistryPoller {
   }
 
   start(pollMs: number): void {
-    this.timer = setInterval(() => this.pass(), pollMs);
+    this.timer = setInterval(() => void this.passInSlices(), pollMs);
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.generation++;
   }
 
   /** Live registry identities of one job (or of the whole run). */
@@ -45,10 +50,37 @@ export class RegistryPoller {
     return [...this.known.values()].filter((k) => !jobId || k.jobId === jobId);
   }
 
+  /** One pass at once (the final one before the run's sweep); a sliced pass still in flight is dropped. */
   pass(): void {
     const scopes = this.scopes();
     if (!scopes.length) return;
-    const snap = snapshotForScopes(scopes);
+    this.generation++;
+    this.record(scopes, snapshotForScopes(scopes));
+  }
+
+  /**
+   * The timer's pass: its scan runs in slices, so a SIGTERM arriving meanwhile is handled (and the
+   * teardown's first signal sent) after one slice, not after a scan of every process on the host.
+   */
+  private async passInSlices(): Promise<void> {
+    if (this.inFlight) return;
+    const scopes = this.scopes();
+    if (!scopes.length) return;
+    this.inFlight = true;
+    const generation = ++this.generation;
+    try {
+      const snap = await snapshotForScopesInSlices(scopes, () => generation !== this.generation);
+      if (!snap || generation !== this.generation) return;
+      // A child of corral's own (nvidia-smi) that the scan saw may have been reaped since, which took it
+      // out of ownChildren: it would look adopted. One no longer there is dropped (it is gone either way).
+      for (const p of snap.values()) if (p.ppid === process.pid && !ownChildren.has(p.pid) && !pidHeld(p)) snap.delete(p.pid);
+      this.record(scopes, snap);
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  private record(scopes: JobScope[], snap: Snapshot): void {
     reapAdopted(snap);
     const members = collectMembers(scopes, snap, protectedPids(snap, this.exclude));
     const fresh: Sighting[] = [];
