@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
 import { formatDuration } from '../config/duration.ts';
 import { UsageError } from '../config/errors.ts';
 import { loadAllowList } from '../strays/allow-list.ts';
@@ -31,11 +32,24 @@ function summary(r: PassResult): string {
 }
 
 /**
+ * Keeps V8's young generation at its starting size for the guard's whole life. Each pass holds the
+ * snapshot (thousands of objects) while it allocates: survivors of every pass add up, and V8 doubles the
+ * new space each time they exceed it, 2 to 128 MiB, resident for good: the guard's memory grew over hours
+ * (100 to 239 MiB over 120 scans) with 15-20 MiB live. At the starting size the pass's survivors are
+ * promoted and freed by the old generation's collections instead, for the same CPU per scan (measured).
+ * A growth factor of 1 is read at each would-be growth, so it takes effect when set at run time.
+ */
+export function boundYoungGeneration(): void {
+  setFlagsFromString('--semi-space-growth-factor=1');
+}
+
+/**
  * The guard in the foreground: a pass, then the next one `interval` later on the monotonic clock. SIGHUP
  * reloads the policy (a bad one keeps the old and says why); SIGTERM and SIGINT end it after the pass in
  * progress. A failed pass is reported and the loop goes on: the guard outlives a bad scan.
  */
 export async function runGuard(opts: GuardRunOptions): Promise<void> {
+  if (!opts.once) boundYoungGeneration();
   const ctx: GuardContext = { ...loadGuardPolicy(opts.policyFlag), state: openGuardState(), graceMs: opts.graceMs, act: true };
   let last: PassResult | null = null;
   let server: Server | undefined;
