@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { formatDuration } from '../config/duration.ts';
 import { UsageError } from '../config/errors.ts';
+import { EnvCache } from '../proc/env-cache.ts';
 import { loadAllowList } from '../strays/allow-list.ts';
 import { setLongTimeout } from '../supervise/long-timer.ts';
 import { renderMetrics, serveMetrics } from './metrics.ts';
@@ -50,7 +51,7 @@ export function boundYoungGeneration(): void {
  */
 export async function runGuard(opts: GuardRunOptions): Promise<void> {
   if (!opts.once) boundYoungGeneration();
-  const ctx: GuardContext = { ...loadGuardPolicy(opts.policyFlag), state: openGuardState(), graceMs: opts.graceMs, act: true };
+  const ctx: GuardContext = { ...loadGuardPolicy(opts.policyFlag), state: openGuardState(), graceMs: opts.graceMs, act: true, envCache: new EnvCache() };
   let last: PassResult | null = null;
   let server: Server | undefined;
   if (opts.metrics) server = await serveMetrics(opts.metrics, () => renderMetrics(last, ctx.state));

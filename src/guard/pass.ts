@@ -4,6 +4,7 @@ import { openLedgerToRead, type Db } from '../ledger/db.ts';
 import { listRuns } from '../ledger/runs.ts';
 import { runState } from '../ledger/run-state.ts';
 import { currentBootId, uptimeMs } from '../proc/clock.ts';
+import type { EnvCache } from '../proc/env-cache.ts';
 import { identityKey } from '../proc/identity.ts';
 import type { AllowList } from '../strays/allow-list.ts';
 import { ledgerViewOf } from '../strays/ledger-view.ts';
@@ -29,6 +30,8 @@ export interface GuardContext {
   graceMs: number;
   /** act (false: `guard check`, which only says what it would do) */
   act: boolean;
+  /** environment facts kept from pass to pass (see proc/env-cache.ts) */
+  envCache?: EnvCache;
 }
 
 export interface Judged {
@@ -62,7 +65,7 @@ export async function guardPass(ctx: GuardContext): Promise<PassResult> {
   const ledgerDb = openLedgerToRead();
   try {
     const gpu = await probeGpusWithDeadline();
-    const scan = await scanStrays({ ledger: ledgerViewOf(ledgerDb), allowList: ctx.allow, gpu });
+    const scan = await scanStrays({ ledger: ledgerViewOf(ledgerDb), allowList: ctx.allow, gpu, envCache: ctx.envCache });
     const bootId = currentBootId();
     const up = uptimeMs();
     const covered = scan.strays.filter((s) => coverage(s, ctx.policy) !== 'outside');

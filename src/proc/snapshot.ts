@@ -1,5 +1,6 @@
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { parseStat, readProcText, type ProcStat } from './stat.ts';
+import type { EnvCache } from './env-cache.ts';
 import { readEnvFacts, type EnvFacts } from './markers.ts';
 
 /** One process as a snapshot saw it. */
@@ -22,6 +23,8 @@ export interface SnapshotOptions {
   cmdline?: boolean;
   exe?: boolean;
   cgroup?: boolean;
+  /** environment facts kept across snapshots (see env-cache.ts for what that relies on) */
+  envCache?: EnvCache;
   /** skip processes this predicate rejects after reading stat (cheap pre-filter) */
   filter?: (st: ProcStat) => boolean;
 }
@@ -81,7 +84,7 @@ export function readProc(pid: number, opts: SnapshotOptions = {}): ProcInfo | nu
   }
   const env = opts.environ ?? true;
   if (!info.kernelThread && (env === true || (typeof env === 'function' && env(st)))) {
-    info.env = readEnvFacts(pid);
+    info.env = opts.envCache ? opts.envCache.factsOf(pid, statText, st.starttime, uid) : readEnvFacts(pid);
   }
   return info;
 }
@@ -89,6 +92,7 @@ export function readProc(pid: number, opts: SnapshotOptions = {}): ProcInfo | nu
 /** Reads every process in /proc. Processes that exit while being read are left out. */
 export function takeSnapshot(opts: SnapshotOptions = {}): Snapshot {
   const snap: Snapshot = new Map();
+  opts.envCache?.beginSnapshot();
   for (const pid of listPids()) {
     const info = readProc(pid, opts);
     if (info) snap.set(pid, info);

@@ -4,6 +4,7 @@ import type { GpuView } from '../gpu/types.ts';
 import { openLedgerToRead } from '../ledger/db.ts';
 import { CLOCK_TICKS, bootTimeMs, pageSize, startedAtMs, uptimeMs } from '../proc/clock.ts';
 import { readlinkSync } from 'node:fs';
+import type { EnvCache } from '../proc/env-cache.ts';
 import { takeSnapshot, type ProcInfo, type Snapshot } from '../proc/snapshot.ts';
 import { readStat, readWchan } from '../proc/stat.ts';
 import { protectedPids } from '../supervise/members.ts';
@@ -27,6 +28,8 @@ export interface ScanOptions {
   now?: number;
   /** pids never reported (default: corral itself and its ancestors) */
   protect?: Set<number>;
+  /** environment facts kept from the last scan (the guard: see proc/env-cache.ts) */
+  envCache?: EnvCache;
 }
 
 export interface StrayScan {
@@ -62,7 +65,7 @@ async function sampleCpu(snap: Snapshot, pids: Iterable<number>, ms: number): Pr
 export async function scanStrays(opts: ScanOptions = {}): Promise<StrayScan> {
   const started = performance.now();
   // the executable is read only for strays (buildStray): most processes never need it
-  const snap = opts.snapshot ?? takeSnapshot();
+  const snap = opts.snapshot ?? takeSnapshot({ envCache: opts.envCache });
   const gpu = opts.gpu ?? (await readGpuView());
   const gpuByPid = gpuUseByPid(gpu);
   const ledger = opts.ledger ?? ledgerViewOf(openLedgerToRead());
