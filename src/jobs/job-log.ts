@@ -48,7 +48,7 @@ export async function attachLog(o: LogOptions): Promise<JobLog> {
       o.notify(`log ${i.path} cut (${i.message}); the job goes on, its output is no longer kept`);
     },
   });
-  file.open();
+  await file.open();
   // the separator says how the attempt before ended: the reader of a log wants to know why it restarted
   if (attempt > 1) await file.write(Buffer.from(`--- corral: attempt ${attempt} --- (attempt ${attempt - 1} ${o.previous ?? 'ended'})\n`));
   const pumps: Promise<void>[] = [];

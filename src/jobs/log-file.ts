@@ -2,7 +2,7 @@ import { close, constants, existsSync, fstatSync, mkdirSync, openSync, write } f
 import { lstat, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
-import { openForAppend } from '../os/safe-open.ts';
+import { openForAppend, openForAppendAsync } from '../os/safe-open.ts';
 
 const writeAsync = promisify(write);
 
@@ -64,9 +64,10 @@ export class LogFile {
   }
 
   /** Opens the file now (before the job starts); a failure cuts the log rather than the job. */
-  open(): void {
+  async open(): Promise<void> {
     try {
-      this.fd = openLogFd(this.path);
+      makeDirs(dirname(this.path));
+      this.fd = await openForAppendAsync(this.path);
       this.size = fstatSync(this.fd).size;
     } catch (e) {
       this.cut(e);
