@@ -15,7 +15,7 @@ const scope = (): JobScope => ({ runId: 'R', jobId: 'R.main', sinceTicks: ticksN
 test('a snapshot in slices lets the event loop turn between slices (a stop signal is handled meanwhile) and sees a young process', async () => {
   const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
   t.pid(child.pid);
-  assert.ok(listPids().length > 8, 'more processes than one slice');
+  assert.ok(listPids().length > 1, 'more processes than one slice');
   let turns = 0;
   let done = false;
   const turn = () => {
@@ -23,7 +23,7 @@ test('a snapshot in slices lets the event loop turn between slices (a stop signa
     if (!done) setImmediate(turn);
   };
   setImmediate(turn);
-  const snap = await snapshotForScopesInSlices([scope()], () => false, 8);
+  const snap = await snapshotForScopesInSlices([scope()], () => false, 1);
   done = true;
   assert.ok(turns > 0, 'the event loop turned while the snapshot was taken');
   assert.equal(snap?.get(child.pid!)?.ppid, process.pid, 'the young process is in it');
@@ -32,7 +32,7 @@ test('a snapshot in slices lets the event loop turn between slices (a stop signa
 
 test('a snapshot in slices that a newer pass made stale is abandoned between slices', async () => {
   let asked = 0;
-  const snap = await snapshotForScopesInSlices([scope()], () => ++asked > 0, 8);
+  const snap = await snapshotForScopesInSlices([scope()], () => ++asked > 0, 1);
   assert.equal(snap, null);
   assert.equal(asked, 1, 'abandoned at the first slice boundary');
 });
