@@ -1,6 +1,7 @@
-import { writeFileSync, chmodSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { openLedger } from '../../src/ledger/db.ts';
 import { registryOfRun } from '../../src/ledger/registry.ts';
 import { getRun, listRuns, type RunRow } from '../../src/ledger/runs.ts';
@@ -17,6 +18,18 @@ export function jobScript(body: string): string {
   writeFileSync(path, `#!/bin/sh\nexec >/dev/null 2>&1\n${body}\n`);
   chmodSync(path, 0o755);
   return path;
+}
+
+/**
+ * A module preloaded into corral itself (NODE_OPTIONS=--import), for a test that looks inside the real
+ * supervisor (the modules it loaded, its heap); the scratch directory goes when the test ends.
+ */
+export function preloadHook(t: TestContext, source: string): { dir: string; env: NodeJS.ProcessEnv } {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-hook-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const hook = join(dir, 'hook.mjs');
+  writeFileSync(hook, source);
+  return { dir, env: { NODE_OPTIONS: `--import=${hook}` } };
 }
 
 export const ledgerOf = (home: string) => openLedger(join(home, 'ledger.sqlite'));

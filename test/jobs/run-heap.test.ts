@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCorral, tempHome } from '../helpers/corral.ts';
+import { preloadHook } from '../cli/run-kit.ts';
 
 /*
  * A supervisor that runs for days must not grow: V8 doubles its young generation whenever survivors add
@@ -38,16 +38,13 @@ timer.unref();
 `;
 
 test("corral run keeps its young generation at the size start-up gave it while the job runs, however much a pass allocates", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'corral-heap-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const hook = join(dir, 'heap.mjs');
-  writeFileSync(hook, HOOK);
+  const { dir, env } = preloadHook(t, HOOK);
   const ready = join(dir, 'ready');
   const out = join(dir, 'heap.json');
   // the job says it runs, then waits (at most 60 s) until the supervisor has allocated and measured
   const job = `: > "$1"; i=0; while [ ! -e "$2" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done`;
   const res = await runCorral(['run', '-q', '--', 'sh', '-c', job, 'sh', ready, out], {
-    home: tempHome(), env: { NODE_OPTIONS: `--import=${hook}`, HEAP_READY: ready, HEAP_OUT: out },
+    home: tempHome(), env: { ...env, HEAP_READY: ready, HEAP_OUT: out },
   });
   assert.equal(res.code, 0, res.stderr);
   const r = JSON.parse(readFileSync(out, 'utf8')) as { start: number; end: number };
