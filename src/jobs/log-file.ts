@@ -1,10 +1,12 @@
 import { close, constants, existsSync, fstatSync, mkdirSync, openSync, write } from 'node:fs';
 import { lstat, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { promisify } from 'node:util';
 import { openForAppend, openForAppendAsync } from '../os/safe-open.ts';
 
-const writeAsync = promisify(write);
+/** fs.write as a promise (util.promisify would load node:util's whole ESM namespace: see src/ui/colour.ts). */
+function writeAsync(fd: number, chunk: Buffer, offset: number, length: number): Promise<{ bytesWritten: number }> {
+  return new Promise((resolve, reject) => write(fd, chunk, offset, length, (e, bytesWritten) => (e ? reject(e) : resolve({ bytesWritten }))));
+}
 
 /** 100 MiB per job unless --log-max / log_max says otherwise: a week of a chatty trainer, not a full disk. */
 export const DEFAULT_LOG_MAX = 100 * 1024 * 1024;

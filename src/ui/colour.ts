@@ -1,5 +1,7 @@
 import { Stream } from 'node:stream';
-import { styleText } from 'node:util';
+// node:util through getBuiltinModule, not an ESM import: the ESM namespace of node:util evaluates every
+// lazy export, loading a dozen more builtins (worker_threads, parse_args...) into every corral command.
+const { styleText } = process.getBuiltinModule('node:util') as typeof import('node:util');
 
 /**
  * Colour through util.styleText with its stream check (validateStream): colour only when the stream is
