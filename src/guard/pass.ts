@@ -7,6 +7,7 @@ import { currentBootId, uptimeMs } from '../proc/clock.ts';
 import type { EnvCache } from '../proc/env-cache.ts';
 import { identityKey } from '../proc/identity.ts';
 import type { AllowList } from '../strays/allow-list.ts';
+import { userResolver } from '../strays/facts.ts';
 import { ledgerViewOf } from '../strays/ledger-view.ts';
 import { scanStrays, type StrayScan } from '../strays/scan.ts';
 import type { Stray } from '../strays/types.ts';
@@ -60,12 +61,21 @@ function activeRuns(db: Db): Map<string, number> {
   return out;
 }
 
+/**
+ * The uids whose strays the policy can cover or exclude: by user, and root by default (its strays of
+ * corral runs). Only these are judged; the others' strays would be 'outside' whatever the rules found.
+ */
+function mayCover(policy: Policy): (uid: number) => boolean {
+  const userOf = userResolver();
+  return (uid) => coversUser(uid, userOf(uid), policy) !== 'outside' || (uid === 0 && !policy.users);
+}
+
 /** One pass: scan with strays' rules, remember every covered stray, then notify and reap as the policy says. */
 export async function guardPass(ctx: GuardContext): Promise<PassResult> {
   const ledgerDb = openLedgerToRead();
   try {
     const gpu = await probeGpusWithDeadline();
-    const scan = await scanStrays({ ledger: ledgerViewOf(ledgerDb), allowList: ctx.allow, gpu, envCache: ctx.envCache });
+    const scan = await scanStrays({ ledger: ledgerViewOf(ledgerDb), allowList: ctx.allow, gpu, envCache: ctx.envCache, judgeUid: mayCover(ctx.policy) });
     const bootId = currentBootId();
     const up = uptimeMs();
     const covered = scan.strays.filter((s) => coverage(s, ctx.policy) !== 'outside');

@@ -15,6 +15,8 @@ export interface ProcInfo extends ProcStat {
   env?: EnvFacts;
   /** kernel threads have no cmdline and are children of kthreadd (pid 2) */
   kernelThread: boolean;
+  /** only stat and the owner were read (SnapshotOptions.fullFor refused it): fillProc reads the rest */
+  partial?: boolean;
 }
 
 export interface SnapshotOptions {
@@ -25,6 +27,8 @@ export interface SnapshotOptions {
   cgroup?: boolean;
   /** environment facts kept across snapshots (see env-cache.ts for what that relies on) */
   envCache?: EnvCache;
+  /** read cmdline, exe, cgroup and environ only for processes this accepts; the rest are `partial` */
+  fullFor?: (p: ProcStat & { uid: number }) => boolean;
   /** skip processes this predicate rejects after reading stat (cheap pre-filter) */
   filter?: (st: ProcStat) => boolean;
 }
@@ -70,6 +74,20 @@ export function readProc(pid: number, opts: SnapshotOptions = {}): ProcInfo | nu
     return null;
   }
   const info: ProcInfo = { ...st, uid, cmdline: [], kernelThread: st.ppid === 2 || pid === 2 };
+  if (opts.fullFor && !opts.fullFor(info)) info.partial = true;
+  else readRest(info, opts, statText);
+  return info;
+}
+
+/** Reads what a partial snapshot left out of one process (as `opts` asks), e.g. for an ancestor of one that matters. */
+export function fillProc(info: ProcInfo, opts: SnapshotOptions = {}): void {
+  if (!info.partial) return;
+  delete info.partial;
+  readRest(info, opts);
+}
+
+function readRest(info: ProcInfo, opts: SnapshotOptions, statText?: string): void {
+  const pid = info.pid;
   if (opts.cmdline !== false) info.cmdline = readCmdline(pid);
   if (opts.exe) {
     try {
@@ -83,10 +101,9 @@ export function readProc(pid: number, opts: SnapshotOptions = {}): ProcInfo | nu
     if (cg) info.cgroup = parseCgroupV2(cg);
   }
   const env = opts.environ ?? true;
-  if (!info.kernelThread && (env === true || (typeof env === 'function' && env(st)))) {
-    info.env = opts.envCache ? opts.envCache.factsOf(pid, statText, st.starttime, uid) : readEnvFacts(pid);
+  if (!info.kernelThread && (env === true || (typeof env === 'function' && env(info)))) {
+    info.env = opts.envCache && statText ? opts.envCache.factsOf(pid, statText, info.starttime, info.uid) : readEnvFacts(pid);
   }
-  return info;
 }
 
 /** Reads every process in /proc. Processes that exit while being read are left out. */

@@ -5,7 +5,7 @@ import { openLedgerToRead } from '../ledger/db.ts';
 import { CLOCK_TICKS, bootTimeMs, pageSize, startedAtMs, uptimeMs } from '../proc/clock.ts';
 import { readlinkSync } from 'node:fs';
 import type { EnvCache } from '../proc/env-cache.ts';
-import { takeSnapshot, type ProcInfo, type Snapshot } from '../proc/snapshot.ts';
+import { fillProc, takeSnapshot, type ProcInfo, type Snapshot } from '../proc/snapshot.ts';
 import { readStat, readWchan } from '../proc/stat.ts';
 import { protectedPids } from '../supervise/members.ts';
 import { initServiceSession, loadAllowList, type AllowContext, type AllowList } from './allow-list.ts';
@@ -30,6 +30,12 @@ export interface ScanOptions {
   protect?: Set<number>;
   /** environment facts kept from the last scan (the guard: see proc/env-cache.ts) */
   envCache?: EnvCache;
+  /**
+   * Judge only processes of the uids this accepts (the guard: the users its policy covers). The others
+   * are read in part (stat and owner), except the ancestors of judged ones, which the rules look at
+   * (attribution, tmux windows, the parent's command); they are never reported or allow-list matched.
+   */
+  judgeUid?: (uid: number) => boolean;
 }
 
 export interface StrayScan {
@@ -65,7 +71,9 @@ async function sampleCpu(snap: Snapshot, pids: Iterable<number>, ms: number): Pr
 export async function scanStrays(opts: ScanOptions = {}): Promise<StrayScan> {
   const started = performance.now();
   // the executable is read only for strays (buildStray): most processes never need it
-  const snap = opts.snapshot ?? takeSnapshot({ envCache: opts.envCache });
+  const judge = opts.judgeUid;
+  const snap = opts.snapshot ?? takeSnapshot({ envCache: opts.envCache, fullFor: judge && ((p) => judge(p.uid)) });
+  if (judge) fillAncestors(snap);
   const gpu = opts.gpu ?? (await readGpuView());
   const gpuByPid = gpuUseByPid(gpu);
   const ledger = opts.ledger ?? ledgerViewOf(openLedgerToRead());
@@ -85,7 +93,7 @@ export async function scanStrays(opts: ScanOptions = {}): Promise<StrayScan> {
   const strays: Stray[] = [];
   const allowListed = new Map<number, string>();
   for (const p of snap.values()) {
-    if (p.kernelThread || protect.has(p.pid)) continue;
+    if (p.kernelThread || protect.has(p.pid) || (judge && !judge(p.uid))) continue;
     const c = classifyProcess(p, ctx);
     if (c.allowListed) allowListed.set(p.pid, c.allowListed);
     if (c.reasons.length) strays.push(buildStray(p, c, ctx, userOf, upMs));
@@ -95,6 +103,18 @@ export async function scanStrays(opts: ScanOptions = {}): Promise<StrayScan> {
     host: hostname(), scannedAt: now, scanMs: performance.now() - started, processCount: snap.size, strays, gpu,
     sampleMs: opts.sampleMs, allowListSource: allow.source, snapshot: snap, allowListed, ledger, userOf,
   };
+}
+
+/** Reads in full every ancestor (to pid 1) of the processes read in full: the rules walk them. */
+function fillAncestors(snap: Snapshot): void {
+  const done = new Set<number>();
+  for (const p of snap.values()) {
+    if (p.partial) continue;
+    for (let cur = snap.get(p.ppid); cur && !done.has(cur.pid); cur = snap.get(cur.ppid)) {
+      done.add(cur.pid);
+      fillProc(cur);
+    }
+  }
 }
 
 function buildStray(p: ProcInfo, c: Classification, ctx: RuleContext, userOf: (uid: number) => string, upMs: number): Stray {
