@@ -20,11 +20,16 @@ test('a judged scan reads in full the ancestors of judged processes: attribution
       env: { ...process.env, CORRAL_RUN_ID: run }, stdio: 'ignore',
     });
     tracker.pid(shell.pid);
+    const shellExited = new Promise((resolve) => shell.once('exit', resolve)); // its `wait` returns once the sleep is gone
     const child = await waitFor(() => [...takeSnapshot({ cmdline: false, cgroup: false, environ: false }).values()].find((p) => p.ppid === shell.pid && p.uid === user.uid && p.comm === 'sleep'), 'the test user sleep');
     tracker.pid(child.pid);
     process.kill(child.pid, 'SIGSTOP'); // a stray by the stopped rule
     await waitFor(() => takeSnapshot({ cmdline: false, cgroup: false, environ: false }).get(child.pid)?.state === 'T', 'the sleep to stop');
 
+    const bystander = spawn('sleep', ['300', run], { stdio: 'ignore' }); // root, and no ancestor of the judged process
+    tracker.pid(bystander.pid);
+    const bystanderExited = new Promise((resolve) => bystander.once('exit', resolve));
+    await waitFor(() => takeSnapshot({ cmdline: false, cgroup: false, environ: false }).get(bystander.pid!)?.comm === 'sleep', 'the bystander sleep');
     const scan = await scanStrays({ ledger: EMPTY_LEDGER, gpu: { devices: [], processes: [], probes: [] }, judgeUid: (uid) => uid === user.uid });
     const stray = scan.strays.find((s) => s.pid === child.pid);
     assert.ok(stray, 'the stopped sleep of the judged user is a stray');
@@ -34,9 +39,10 @@ test('a judged scan reads in full the ancestors of judged processes: attribution
     assert.ok(scan.strays.every((s) => s.uid === user.uid), 'no other user is judged');
     const shellInfo = scan.snapshot.get(shell.pid!)!;
     assert.equal(shellInfo.partial, undefined, 'the ancestor was read in full');
-    assert.ok([...scan.snapshot.values()].some((p) => p.partial), 'processes of other users, not ancestors of judged ones, were read in part');
+    assert.equal(scan.snapshot.get(bystander.pid!)?.partial, true, 'a process of another user, no ancestor of a judged one, was read in part');
     process.kill(child.pid, 'SIGKILL');
-    await new Promise((resolve) => shell.once('exit', resolve)); // its `wait` returns once the sleep is gone
+    bystander.kill('SIGKILL');
+    await Promise.all([shellExited, bystanderExited]);
   } finally {
     assert.deepEqual(await tracker.cleanup(), [], 'nothing the test started may outlive it');
     user.remove();
