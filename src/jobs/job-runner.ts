@@ -51,6 +51,8 @@ export interface JobContext {
   onEvent?: (kind: string, data: Record<string, unknown>) => void;
   /** called as soon as an attempt's leader exists, before any ledger write: the sentinel's copy learns it now */
   onAttemptStart?: () => void;
+  /** the run has this one job only (see JobScope.soleJob) */
+  soleJob?: boolean;
 }
 
 export interface JobOutcome {
@@ -104,6 +106,7 @@ export class JobRunner {
       leader: this.leader,
       registry: this.ctx.registry(this.id),
       sinceTicks: this.ctx.runStartTicks,
+      soleJob: this.ctx.soleJob,
     };
   }
 

@@ -50,6 +50,7 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
   setFlagsFromString('--semi-space-growth-factor=1');
   opts.onStart?.(session);
   const ctx = session.context();
+  ctx.soleJob = opts.sidecars.length === 0;
   ctx.onEvent = (kind, d) => {
     if (kind === 'spawn-error') (opts.warn ?? opts.say)(`cannot start job ${d.job}: ${d.error}`);
     if (kind === 'log') (opts.warn ?? opts.say)(`job ${d.job}: ${d.line}`);

@@ -18,6 +18,8 @@ export interface JobScope {
   uid?: number | null;
   /** match CORRAL_RUN_ID alone (the whole run) instead of CORRAL_JOB_ID */
   wholeRun?: boolean;
+  /** the run's only job (corral run without sidecars): an unmarked orphan the supervisor adopted can be no other job's */
+  soleJob?: boolean;
 }
 
 /** How a member was found; the first mechanism that found it is recorded in the registry. */

@@ -27,7 +27,10 @@ export interface EarlyGroup {
  * - this process is a child subreaper and the leader's parent: a member outside the group whose parent
  *   dies is re-parented here, where adoptedSince() finds it (descent from the dead parent is gone);
  * - no excluded pid (the sentinel) is in the group. This process and its ancestors cannot be: they are
- *   older than the session.
+ *   older than the session;
+ * - the orphans of killed parents can be told apart (withAdopted): the job has a cgroup (its members are
+ *   found there whoever their parent is), or it is the run's only job. Without either (a pool or sidecars
+ *   with CORRAL_CGROUP=off) an unmarked orphan could be another job's, so such a job is scanned first.
  */
 export function signalGroupsFirst(scopes: JobScope[], signal: NodeJS.Signals, exclude: Iterable<number> = []): EarlyGroup[] {
   const out: EarlyGroup[] = [];
@@ -35,6 +38,7 @@ export function signalGroupsFirst(scopes: JobScope[], signal: NodeJS.Signals, ex
   if (!leaders.length || !subreaper()) return out;
   const excluded = [...exclude].map((pid) => readStat(pid)?.pgid);
   for (const scope of leaders) {
+    if (!scope.cgroup && !scope.soleJob) continue;
     const leader = scope.leader!;
     const st = readStat(leader.pid);
     if (!st || st.starttime !== leader.starttime || st.ppid !== process.pid || excluded.includes(leader.pid)) continue;
@@ -55,9 +59,13 @@ function subreaper(): boolean {
 
 /**
  * Scopes that also hold the orphans adopted from an early-signalled job: a process re-parented to this
- * subreaper, younger than the leader (so not from an earlier attempt or the run's start), carrying no
- * marker of another job or run. A member outside the group whose parent the group signal killed is one;
- * it is then found (and, being a member, signalled) as the scan before the signal would have found it.
+ * subreaper, younger than the leader (so not from an earlier attempt or the run's start), carrying this
+ * job's marker, or no marker at all when the job is the run's only one. A member outside the group whose
+ * parent the group signal killed is one; it is then found (and, being a member, signalled) as the scan
+ * before the signal would have found it. In a run of several jobs an unmarked orphan is taken by none of
+ * them here (it could be any job's): a job with a cgroup still finds its own there, and the run's
+ * whole-run scope takes the rest at its end; only one that also left its job's cgroup, and that no
+ * registry pass saw, waits for the run's end.
  */
 export function withAdopted(scopes: JobScope[], early: EarlyGroup[], snap: Snapshot): JobScope[] {
   if (!early.length) return scopes;
@@ -68,6 +76,7 @@ export function withAdopted(scopes: JobScope[], early: EarlyGroup[], snap: Snaps
     for (const p of snap.values()) {
       if (p.ppid !== process.pid || ownChildren.has(p.pid) || p.starttime < g.leader.starttime) continue;
       if ((p.env?.jobId ?? s.jobId) !== s.jobId || (p.env?.runId ?? s.runId) !== s.runId) continue;
+      if (!p.env?.jobId && !s.soleJob) continue;
       adopted.push({ pid: p.pid, starttime: p.starttime });
     }
     return adopted.length ? { ...s, registry: [...(s.registry ?? []), ...adopted] } : s;

@@ -48,7 +48,7 @@ test('a member outside the group whose parent the early group signal kills is ad
   assert.equal(readStat(mid.pid)?.pgid, leaderProc.pid, 'mid is in the leader group');
   assert.equal(readStat(outside.pid)?.ppid, mid.pid, 'the outside process is a child of mid');
   const leader = readIdentity(leaderProc.pid!)!;
-  const res = await teardown([{ runId: 'R', jobId: 'R.main', leader, sinceTicks: ticksNow() - 1000 }], { graceMs: 5000 });
+  const res = await teardown([{ runId: 'R', jobId: 'R.main', leader, sinceTicks: ticksNow() - 1000, soleJob: true }], { graceMs: 5000 });
   assert.ok(!isAlive(outside), 'the process outside the group is gone');
   assert.ok(res.members.some((m) => m.pid === outside.pid && m.starttime === outside.starttime), 'it was a member of the job');
   assert.ok(!res.escalated, 'it got the stop signal within the grace period, not only SIGKILL');
@@ -66,11 +66,30 @@ test('an excluded process in the leader group (a sentinel) keeps the group signa
   }, 'the witness in the leader group');
   t.pid(witness.pid);
   const leader = readIdentity(leaderProc.pid!)!;
-  const res = await teardown([{ runId: 'R', jobId: 'R.main', leader, sinceTicks: ticksNow() - 1000 }], { graceMs: 5000, exclude: [witness.pid] });
+  const res = await teardown([{ runId: 'R', jobId: 'R.main', leader, sinceTicks: ticksNow() - 1000, soleJob: true }], { graceMs: 5000, exclude: [witness.pid] });
   assert.ok(!isAlive(leader), 'the leader is gone');
   assert.ok(isAlive(witness), 'the excluded process is alive');
   assert.equal(existsSync(log) ? readFileSync(log, 'utf8') : '', '', 'the excluded process never received the stop signal');
   assert.ok(!res.members.some((m) => m.pid === witness.pid));
   process.kill(witness.pid, 'SIGKILL');
   await waitFor(() => !isAlive(witness), 'the witness to go');
+});
+
+test("in a run of several jobs without cgroups, one job's teardown takes no unmarked orphan: it could be another job's", async () => {
+  const token = t.token('other');
+  const leaderProc = startLeader('exec sleep 1000\n', 'c');
+  await waitFor(() => readStat(leaderProc.pid!)?.comm === 'sleep', 'the leader');
+  // An orphan with no markers, adopted by this process (a subreaper) after the leader started: in a pool
+  // it would be another task's daemon (env -i, its own session), whose parent has already exited.
+  const starter = spawn('bash', ['-c', `setsid -f env -i /bin/bash -c 'exec -a "$0" sleep 1000' ${token}`], { stdio: 'ignore' });
+  await new Promise((resolve) => starter.once('exit', resolve));
+  const orphan = await waitFor(() => findByToken(token).find((p) => readStat(p.pid)?.ppid === process.pid), 'the adopted orphan');
+  t.pid(orphan.pid);
+  const leader = readIdentity(leaderProc.pid!)!;
+  const res = await teardown([{ runId: 'R', jobId: 'R.c', leader, sinceTicks: ticksNow() - 1000 }], { graceMs: 2000 });
+  assert.ok(!isAlive(leader), 'the leader is gone');
+  assert.ok(isAlive(orphan), 'the unmarked orphan is alive');
+  assert.ok(!res.members.some((m) => m.pid === orphan.pid));
+  process.kill(orphan.pid, 'SIGKILL');
+  await waitFor(() => !isAlive(orphan), 'the orphan to go');
 });
