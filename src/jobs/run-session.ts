@@ -167,10 +167,11 @@ export class RunSession {
 
   /** Final sweep over everything the run ever had, then the clean-shutdown mark for the sentinel. */
   async finish(status: RunStatus, stopReason: string, exitCode: number, immediate = false): Promise<TeardownResult> {
-    this.poller.pass();
+    // the final pass's snapshot is the sweep's first: two full /proc scans in a row would see the same
+    const snapshot = this.poller.pass();
     this.poller.stop();
     const result = await teardown([this.wholeRunScope()], {
-      signal: this.stopSignal, graceMs: this.graceMs, immediate, exclude: this.sentinel.pids, abort: this.abort.signal,
+      signal: this.stopSignal, graceMs: this.graceMs, immediate, exclude: this.sentinel.pids, abort: this.abort.signal, snapshot,
     });
     if (this.containment.kind === 'cgroup') removeCgroup(this.containment.runDir);
     // The result is kept and retried (a lock, a full disk) until it is written or the patience is spent;

@@ -50,12 +50,17 @@ export class RegistryPoller {
     return [...this.known.values()].filter((k) => !jobId || k.jobId === jobId);
   }
 
-  /** One pass at once (the final one before the run's sweep); a sliced pass still in flight is dropped. */
-  pass(): void {
+  /**
+   * One pass at once (the final one before the run's sweep); a sliced pass still in flight is dropped.
+   * Returns its snapshot, which the sweep that follows at once uses for its first round.
+   */
+  pass(): Snapshot | null {
     const scopes = this.scopes();
-    if (!scopes.length) return;
+    if (!scopes.length) return null;
     this.generation++;
-    this.record(scopes, snapshotForScopes(scopes));
+    const snap = snapshotForScopes(scopes);
+    this.record(scopes, snap);
+    return snap;
   }
 
   /**

@@ -19,6 +19,11 @@ export interface TeardownOptions {
   /** pids that are never members (the sentinel) */
   exclude?: Iterable<number>;
   pollMs?: number;
+  /**
+   * a snapshot the caller took a moment before for scopes that start no later than these (the run's final
+   * registry pass): the first round uses it instead of scanning /proc a second time in a row
+   */
+  snapshot?: Snapshot | null;
   /** skip the grace period: SIGKILL at once (a second Ctrl-C) */
   immediate?: boolean;
   /** a later call (second Ctrl-C) can cut the grace short */
@@ -57,7 +62,7 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
   const sentKill = new Set<string>();
   // Where it is safe, each live leader's whole group gets the stop signal before the first scan.
   const early = grace > 0 && !opts.admit ? signalGroupsFirst(scopes, stopSignal, opts.exclude) : [];
-  let snap: Snapshot = snapshotForScopes(scopes);
+  let snap: Snapshot = opts.snapshot ?? snapshotForScopes(scopes);
   const exclude = protectedPids(snap, opts.exclude);
   let escalated = false;
   let emptied = false;
