@@ -42,7 +42,9 @@ test('the epilog slurm.conf names reaps the orphan a job left behind, and the no
 test('the prolog fails a job whose GPU is held: Slurm drains the node with corral\'s reason', async (ctx) => {
   if (missing || !c) return skipOrFail(ctx, missing ?? 'no cluster');
   const fd = openSync(join(c.devDir, 'nvidia1'), 'r');
-  const holder = spawn('sleep', ['300'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
+  // Another uid than the job's (root): Slurm runs the epilog for the job the prolog failed, and the epilog
+  // reaps the job uid's holders of the job's GPUs, so a root holder could be gone before the check below.
+  const holder = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sleep', '300'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
   closeSync(fd);
   t.pid(holder.pid);
   const id = c.cmd('sbatch', ['--parsable', '--gres=gpu:2', '-o', '/dev/null', '--wrap', 'true']).trim();
