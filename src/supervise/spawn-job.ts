@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CGROUP_ENTER_SCRIPT } from '../os/cgroup.ts';
 import { loadLibc } from '../os/ffi.ts';
 import { loadSpawnLib, posixSpawn, type NativeStdio } from '../os/posix-spawn.ts';
@@ -111,13 +111,13 @@ async function spawnNative(file: string, args: string[], env: NodeJS.ProcessEnv,
 }
 
 /**
- * execvp's search: the first PATH entry holding an executable regular file (an empty entry is the job's
- * directory); else EACCES when a file was found that may not be run, ENOENT when none was.
+ * execvp's search: the first PATH entry holding an executable regular file (an empty or relative entry is
+ * taken in the job's directory, where the exec happens); else EACCES when a file was found that may not be run, ENOENT when none was.
  */
 function searchPath(file: string, pathVar: string, cwd: string | undefined): string | number {
   let errno = 2;
   for (const dir of pathVar.split(':')) {
-    const candidate = join(dir === '' ? (cwd ?? process.cwd()) : dir, file);
+    const candidate = resolve(cwd ?? process.cwd(), dir === '' ? '.' : dir, file); // a relative entry is the job's directory's
     try {
       if (!statSync(candidate).isFile()) continue;
     } catch {

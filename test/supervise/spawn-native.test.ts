@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
@@ -142,4 +142,22 @@ test('a running task keeps Node alive until it exits, as a libuv process handle 
     process.stdout.write(JSON.stringify(end));`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8', timeout: 30_000 });
   assert.deepEqual(JSON.parse(out), { code: 5, signal: null });
+});
+
+test("a bare command name is searched in the job's PATH, a relative entry in the job's directory, as execvp does", async () => {
+  const t = new Tracker();
+  trackers.push(t);
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'corral-native-path-')));
+  try {
+    mkdirSync(join(dir, 'tools'));
+    writeFileSync(join(dir, 'tools', 'corral-hello'), '#!/bin/sh\necho "hello from $(pwd)"\n', { mode: 0o755 });
+    const { child, leader } = await spawnJob({ argv: ['corral-hello'], runId: 'r-native', jobId: 'r-native.task.6', cwd: dir, env: { ...process.env, PATH: `tools:${process.env.PATH}` }, stdio: POOL_STDIO });
+    t.pid(leader.pid);
+    assert.ok(child instanceof NativeChild);
+    const exited = waitExit(child);
+    assert.equal(await readAll(child.stdout), `hello from ${dir}\n`);
+    assert.deepEqual(await exited, { code: 0, signal: null });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
