@@ -14,20 +14,39 @@ interface Libc {
   errno: () => number;
 }
 
+/** koffi's handle on glibc and its errno: the one place libc is opened, for every binding. */
+export interface LibcLibrary {
+  lib: { func: (decl: string) => any };
+  errno: () => number;
+}
+
+let library: LibcLibrary | null | undefined;
+
+/** The handle, or null where koffi or glibc cannot load. */
+export function libcLibrary(): LibcLibrary | null {
+  if (library !== undefined) return library;
+  try {
+    const koffi = requireKoffi();
+    library = { lib: koffi.load('libc.so.6'), errno: () => koffi.errno() };
+  } catch {
+    library = null;
+  }
+  return library;
+}
+
 let libc: Libc | null | undefined;
 
 /** The libc bindings, or null where koffi cannot load (then callers fall back to plain kill). */
 export function loadLibc(): Libc | null {
   if (libc !== undefined) return libc;
   try {
-    const koffi = requireKoffi();
-    const lib = koffi.load('libc.so.6');
+    const { lib, errno } = libcLibrary()!;
     libc = {
       prctl: lib.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)'),
       prctlPtr: lib.func('int prctl(int, _Out_ int *, unsigned long, unsigned long, unsigned long)'),
       syscall: lib.func('long syscall(long, ...)'),
       waitpid: lib.func('int waitpid(int, _Out_ int *, int)'),
-      errno: () => koffi.errno(),
+      errno,
     };
   } catch {
     libc = null;
@@ -47,8 +66,9 @@ export class SyscallError extends Error {
 }
 
 export const ERRNO_NAMES: Record<number, string> = {
-  1: 'EPERM', 3: 'ESRCH', 4: 'EINTR', 10: 'ECHILD', 13: 'EACCES', 22: 'EINVAL', 38: 'ENOSYS',
+  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 8: 'ENOEXEC', 10: 'ECHILD', 13: 'EACCES', 20: 'ENOTDIR', 22: 'EINVAL', 38: 'ENOSYS',
 };
+const ECHILD = 10;
 
 function need(): Libc {
   const l = loadLibc();
@@ -92,8 +112,18 @@ export function pidfdSendSignal(fd: number, signal: number, flags = 0): void {
  * Returns the raw wait status, or null when the pid has not exited (or is not our child).
  */
 export function reapChild(pid: number): number | null {
+  const r = waitChild(pid);
+  return typeof r === 'number' ? r : null;
+}
+
+/**
+ * waitpid(pid, WNOHANG) for one child: its wait status once it has exited, 'running' while it runs (or
+ * on EINTR), 'gone' when it is not (or no longer) a child of this process (ECHILD).
+ */
+export function waitChild(pid: number): number | 'running' | 'gone' {
   const l = need();
   const status = [0];
   const rc = l.waitpid(pid, status, WNOHANG);
-  return rc === pid ? status[0]! : null;
+  if (rc === pid) return status[0]!;
+  return rc < 0 && l.errno() === ECHILD ? 'gone' : 'running';
 }

@@ -1,5 +1,5 @@
 import { closeSync } from 'node:fs';
-import { requireKoffi } from './koffi.ts';
+import { libcLibrary } from './ffi.ts';
 
 /*
  * glibc's posix_spawn, called on a libuv worker thread. Node's own spawn (libuv) forks the whole supervisor
@@ -54,8 +54,7 @@ let lib: SpawnLib | null | undefined;
 export function loadSpawnLib(): SpawnLib | null {
   if (lib !== undefined) return lib;
   try {
-    const koffi = requireKoffi();
-    const c = koffi.load('libc.so.6');
+    const { lib: c, errno } = libcLibrary()!;
     lib = {
       spawn: c.func('int posix_spawn(_Out_ int *pid, const char *path, void *fa, void *attr, const char **argv, const char **envp)'),
       faInit: c.func('int posix_spawn_file_actions_init(void *)'),
@@ -72,7 +71,7 @@ export function loadSpawnLib(): SpawnLib | null {
       sigemptyset: c.func('int sigemptyset(void *)'),
       pipe2: c.func('int pipe2(_Out_ int *fds, int)'),
       fcntl: c.func('int fcntl(int, int, ...)'),
-      errno: () => koffi.errno(),
+      errno,
     };
   } catch {
     lib = null;

@@ -1,4 +1,4 @@
-import { requireKoffi } from './koffi.ts';
+import { libcLibrary } from './ffi.ts';
 
 interface TtyLibc {
   dup2: (from: number, to: number) => number;
@@ -11,9 +11,8 @@ let libc: TtyLibc | null | undefined;
 function load(): TtyLibc | null {
   if (libc !== undefined) return libc;
   try {
-    const koffi = requireKoffi();
-    const lib = koffi.load('libc.so.6');
-    libc = { dup2: lib.func('int dup2(int, int)'), errno: () => koffi.errno() };
+    const { lib, errno } = libcLibrary()!;
+    libc = { dup2: lib.func('int dup2(int, int)'), errno };
   } catch {
     libc = null;
   }

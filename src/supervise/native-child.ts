@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
-import { loadLibc, WNOHANG } from '../os/ffi.ts';
+import { waitChild } from '../os/ffi.ts';
 import { ownChildren, reapedStatuses } from './reaper.ts';
 
 /*
@@ -15,7 +15,6 @@ import { ownChildren, reapedStatuses } from './reaper.ts';
  * (the spawn's result was still on its way from the worker thread) and was reaped as an orphan has its
  * status in the reaper's reapedStatuses.
  */
-const ECHILD = 10;
 
 const SAFETY_POLL_MS = 1000;
 const running = new Map<number, NativeChild>();
@@ -34,11 +33,9 @@ export function decodeWaitStatus(status: number): { code: number | null; signal:
 
 /** The child's wait status once it has exited; null while it runs. */
 function waitStatus(pid: number): number | null {
-  const libc = loadLibc()!;
-  const out = [0];
-  const rc = libc.waitpid(pid, out, WNOHANG);
-  if (rc === pid) return out[0]!;
-  if (rc === 0 || libc.errno() !== ECHILD) return null; // running, or EINTR: the next signal or poll asks again
+  const r = waitChild(pid);
+  if (r === 'running') return null;
+  if (r !== 'gone') return r;
   const status = reapedStatuses.get(pid);
   reapedStatuses.delete(pid);
   return status ?? -1; // reaped by someone else with its status unknown: an exit with neither code nor signal

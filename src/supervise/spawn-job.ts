@@ -2,7 +2,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CGROUP_ENTER_SCRIPT } from '../os/cgroup.ts';
-import { loadLibc } from '../os/ffi.ts';
+import { ERRNO_NAMES, loadLibc } from '../os/ffi.ts';
 import { loadSpawnLib, posixSpawn, type NativeStdio } from '../os/posix-spawn.ts';
 import { failNativeChild, NativeChild, watchNativeChild } from './native-child.ts';
 import { readStat } from '../proc/stat.ts';
@@ -82,8 +82,6 @@ function nativeStdio(stdio: StdioOptions): [NativeStdio, NativeStdio, NativeStdi
   return three as [NativeStdio, NativeStdio, NativeStdio];
 }
 
-const ERRNO_CODES: Record<number, string> = { 2: 'ENOENT', 13: 'EACCES', 20: 'ENOTDIR' };
-
 /**
  * Starts the attempt through posix_spawn (src/os/posix-spawn.ts), with the same session, environment,
  * directory and stdio as Node's spawn would give it. Returns null to leave the start to Node's spawn: a
@@ -102,7 +100,7 @@ async function spawnNative(file: string, args: string[], env: NodeJS.ProcessEnv,
   if ('errno' in result) {
     if (result.errno === 8) return null;
     const child = new NativeChild(file, undefined, []);
-    failNativeChild(child, result.errno, ERRNO_CODES[result.errno] ?? `errno ${result.errno}`);
+    failNativeChild(child, result.errno, ERRNO_NAMES[result.errno] ?? `errno ${result.errno}`);
     return child;
   }
   const child = new NativeChild(file, result.pid, result.fds);
