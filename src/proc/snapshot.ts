@@ -116,3 +116,23 @@ export function takeSnapshot(opts: SnapshotOptions = {}): Snapshot {
   }
   return snap;
 }
+
+/**
+ * takeSnapshot in slices of `slice` processes, the event loop turning between them: a background scan
+ * of thousands of processes then holds a signal handler back by one slice, not by the whole scan.
+ * Null when abandoned() says so between slices.
+ */
+export async function takeSnapshotInSlices(opts: SnapshotOptions, abandoned: () => boolean, slice = 64): Promise<Snapshot | null> {
+  const snap: Snapshot = new Map();
+  opts.envCache?.beginSnapshot();
+  const pids = listPids();
+  for (let i = 0; i < pids.length; i++) {
+    if (i && i % slice === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (abandoned()) return null;
+    }
+    const info = readProc(pids[i]!, opts);
+    if (info) snap.set(pids[i]!, info);
+  }
+  return snap;
+}

@@ -1,6 +1,6 @@
 import { cgroupPids } from '../os/cgroup.ts';
 import type { Identity } from '../proc/identity.ts';
-import { listPids, readProc, takeSnapshot, type ProcInfo, type Snapshot, type SnapshotOptions } from '../proc/snapshot.ts';
+import { takeSnapshot, takeSnapshotInSlices, type ProcInfo, type Snapshot, type SnapshotOptions } from '../proc/snapshot.ts';
 import { childrenMap, descendants } from '../proc/tree.ts';
 import { ownChildren } from './reaper.ts';
 import type { FoundBy, JobScope, Member } from './scope.ts';
@@ -30,24 +30,9 @@ function scopeSnapshotOptions(scopes: JobScope[]): SnapshotOptions {
   return { filter: (st) => st.starttime >= since, cmdline: false, cgroup: false };
 }
 
-/**
- * The same snapshot taken in slices, the event loop turning between them: a background pass over
- * thousands of processes then holds a stop signal's handler back by one slice, not by the whole scan.
- * Null when abandoned() says so between slices (a newer pass made it stale).
- */
-export async function snapshotForScopesInSlices(scopes: JobScope[], abandoned: () => boolean, slice = 64): Promise<Snapshot | null> {
-  const opts = scopeSnapshotOptions(scopes);
-  const snap: Snapshot = new Map();
-  const pids = listPids();
-  for (let i = 0; i < pids.length; i++) {
-    if (i && i % slice === 0) {
-      await new Promise((resolve) => setImmediate(resolve));
-      if (abandoned()) return null;
-    }
-    const info = readProc(pids[i]!, opts);
-    if (info) snap.set(pids[i]!, info);
-  }
-  return snap;
+/** The same snapshot taken in slices (takeSnapshotInSlices): the registry poller's background pass. */
+export function snapshotForScopesInSlices(scopes: JobScope[], abandoned: () => boolean, slice = 64): Promise<Snapshot | null> {
+  return takeSnapshotInSlices(scopeSnapshotOptions(scopes), abandoned, slice);
 }
 
 /** A process a mechanism pointed at that the rules do not let be a member: it is reported, never signalled. */
