@@ -10,7 +10,8 @@
 // a working `corral`. An installed package has no src/ but lib/, compiled at `npm pack` (Node does not
 // strip types under node_modules).
 import module from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
@@ -23,22 +24,64 @@ if (major < 22 || (major === 22 && minor < 18)) {
 }
 module.enableCompileCache?.();
 const root = new URL('../', import.meta.url).href;
-// corral's own modules import each other by relative path (./x.ts in src/, ./x.js in lib/): such a URL is
-// the file itself (no symlinks inside the package; Node has already resolved this file's real path) and its
-// format is the package's ("type": "module"). Saying so skips the default resolver's realpath, package.json
-// scope walk and format probe for each of the ~70 modules of `corral run`: a fifth of its import time.
-// Every other specifier (packages, node:, another directory's files, require) takes the default path.
-module.registerHooks?.({
-  resolve(specifier, context, nextResolve) {
-    const parent = context.parentURL;
-    if (parent?.startsWith(root) && (specifier.startsWith('./') || specifier.startsWith('../')) && !context.conditions?.includes('require')) {
-      const url = new URL(specifier, parent).href;
-      if (url.startsWith(`${root}src/`) && url.endsWith('.ts')) return { url, format: 'module-typescript', shortCircuit: true };
-      if (url.startsWith(`${root}lib/`) && url.endsWith('.js')) return { url, format: 'module', shortCircuit: true };
-    }
-    return nextResolve(specifier, context);
-  },
-});
-const source = new URL('../src/cli/main.ts', import.meta.url);
-const { main } = await import(existsSync(source) ? source.href : new URL('../lib/cli/main.js', import.meta.url).href);
-await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+
+/*
+ * A checkout built by `npm ci` (scripts/build-bundle.ts) has each command as one CommonJS file under
+ * build/cli/, which loads in a fraction of the time of src/'s ~80 modules. It is used only while every
+ * file it was made from is as it was then (size and mtime, from build/manifest.json): after an edit, src/
+ * runs, never a stale bundle. The command word is the one main() dispatches on (the first non-option).
+ */
+function freshBundle() {
+  if (process.env.CORRAL_NO_BUNDLE === '1') return undefined;
+  const word = argv.find((a) => !a.startsWith('-'));
+  const dir = fileURLToPath(root);
+  let bundles;
+  try {
+    bundles = JSON.parse(readFileSync(`${dir}build/manifest.json`, 'utf8')).bundles;
+  } catch {
+    return undefined;
+  }
+  if (word === undefined || !bundles || !Object.hasOwn(bundles, word)) return undefined;
+  for (const [file, [size, mtime]] of Object.entries(bundles[word])) {
+    const st = statSync(dir + file, { throwIfNoEntry: false });
+    if (st?.size !== size || st.mtimeMs !== mtime) return undefined;
+  }
+  return `${dir}build/cli/${word}.cjs`;
+}
+const bundle = freshBundle();
+const bundled = bundle && loadBundle(bundle);
+if (bundled) await bundled.main(argv);
+else await runSources();
+
+/** The bundle's exports; undefined when it went away after the manifest was read (a rebuild under way). */
+function loadBundle(file) {
+  try {
+    return module.createRequire(import.meta.url)(file);
+  } catch (e) {
+    if (existsSync(file)) throw e;
+    return undefined;
+  }
+}
+
+async function runSources() {
+  // corral's own modules import each other by relative path (./x.ts in src/, ./x.js in lib/): such a URL is
+  // the file itself (no symlinks inside the package; Node has already resolved this file's real path) and its
+  // format is the package's ("type": "module"). Saying so skips the default resolver's realpath, package.json
+  // scope walk and format probe for each of the ~70 modules of `corral run`: a fifth of its import time.
+  // Every other specifier (packages, node:, another directory's files, require) takes the default path.
+  module.registerHooks?.({
+    resolve(specifier, context, nextResolve) {
+      const parent = context.parentURL;
+      if (parent?.startsWith(root) && (specifier.startsWith('./') || specifier.startsWith('../')) && !context.conditions?.includes('require')) {
+        const url = new URL(specifier, parent).href;
+        if (url.startsWith(`${root}src/`) && url.endsWith('.ts')) return { url, format: 'module-typescript', shortCircuit: true };
+        if (url.startsWith(`${root}lib/`) && url.endsWith('.js')) return { url, format: 'module', shortCircuit: true };
+      }
+      return nextResolve(specifier, context);
+    },
+  });
+  const source = new URL('../src/cli/main.ts', import.meta.url);
+  const { main } = await import(existsSync(source) ? source.href : new URL('../lib/cli/main.js', import.meta.url).href);
+  await main(argv);
+}

@@ -1,0 +1,131 @@
+/*
+ * `npm run build:bundle` (run by `npm ci` through prepare, and before the tests and the benchmarks) →
+ * build/cli/COMMAND.cjs: each command of a checkout as one CommonJS file, with the command's own modules
+ * only, and build/manifest.json: the source files each one was made from, with their size and mtime.
+ *
+ * Why: `corral run -- true` spent 25-35 ms of its start-up loading ~80 separate ES modules (the loader's
+ * work per module, and Node's ESM facade of each builtin, which loads getters such as fs.ReadStream's
+ * streams). One CommonJS file per command, compiled once into Node's compile cache, loads in a fraction of
+ * that (bench/analysis.md has the figures). The bundle is the same sources, unchanged; bin/corral.js
+ * uses it only while every source file it was made from is unchanged (size and mtime), and runs src/
+ * directly otherwise, so an edit is never hidden by a stale bundle. A checkout without build/ (no npm ci
+ * yet, or CORRAL_NO_BUNDLE=1) runs src/ as before.
+ *
+ * What a bundle changes at load time, all the rest as in src/:
+ * - node:sqlite's top-level `await import` (CommonJS has no top-level await) becomes a require, at the
+ *   same point of evaluation (as in scripts/build-binary.ts);
+ * - `import.meta.url` becomes the URL of the source file it was written in, computed from the bundle's
+ *   own place at run time (a moved checkout still works), so `new URL('../../bin/corral.js', ...)` and
+ *   the dashboard's assets resolve as they do from src/;
+ * - in main.ts, every other command's `import('./X.ts')` becomes a module that says the bundle lacks it:
+ *   bin/corral.js picks the bundle by the same command word main() dispatches on, so it is never called.
+ *
+ * Usage: node scripts/build-bundle.ts [--quiet] [--force]   (without --force, nothing is done when build/ is up to date)
+ */
+import type { Plugin } from 'esbuild';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const OUT = join(ROOT, 'build');
+const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+const quiet = process.argv.includes('--quiet');
+const log = (line: string) => quiet || process.stderr.write(`build-bundle: ${line}\n`);
+
+/** The command words of main.ts's COMMANDS table, each with its module: `run: () => import('./run.ts')`. */
+function commands(): Map<string, string> {
+  const table = /const COMMANDS[^{]*\{([\s\S]*?)\n\};/.exec(readFileSync(MAIN, 'utf8'))?.[1];
+  const found = new Map<string, string>();
+  for (const m of (table ?? '').matchAll(/^\s*([\w]+):\s*\(\)\s*=>\s*import\('(\.\/[\w-]+\.ts)'\)/gm)) found.set(m[1]!, m[2]!);
+  if (!found.has('run')) throw new Error(`build-bundle: no COMMANDS table with a run entry in ${MAIN}`);
+  return found;
+}
+
+/** The three load-time changes described above; `keep` is the one command module main.ts may load. */
+function bundleSources(keep: string, all: Map<string, string>): Plugin {
+  const others = new Set([...all.values()].filter((m) => m !== keep));
+  return {
+    name: 'corral-bundle-sources',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/[\w-]+\.ts$/ }, (args) => (args.importer === MAIN && others.has(args.path) ? { path: args.path, namespace: 'corral-absent' } : undefined));
+      b.onLoad({ filter: /.*/, namespace: 'corral-absent' }, (args) => ({
+        contents: `export function register() { throw new Error('corral: this bundle of corral has no ${args.path} (bin/corral.js picks the bundle by command)'); }\n`,
+        loader: 'ts',
+      }));
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        const rel = relative(ROOT, args.path).split('\\').join('/');
+        const text = readFileSync(args.path, 'utf8')
+          .replaceAll("await import('node:sqlite')", "require('node:sqlite')")
+          .replaceAll('import.meta.url', `__corralSourceUrl(${JSON.stringify(rel)})`);
+        return { contents: text, loader: 'ts' };
+      });
+    },
+  };
+}
+
+// build/cli/X.cjs: the checkout's root is two directories up
+const BANNER = [
+  `'use strict';`,
+  `const __corralRoot = require('node:path').join(__dirname, '..', '..');`,
+  `function __corralSourceUrl(rel) { return require('node:url').pathToFileURL(require('node:path').join(__corralRoot, rel)).href; }`,
+].join('\n');
+
+// esbuild is a devDependency: an install without it (npm ci --omit=dev) has no bundles and runs src/ or lib/
+let build: typeof import('esbuild').build;
+try {
+  ({ build } = await import('esbuild'));
+} catch {
+  log('esbuild is not installed (an install without devDependencies): no bundles; corral runs its sources directly');
+  process.exit(0);
+}
+
+const table = commands();
+const builder = statSync(fileURLToPath(import.meta.url));
+
+/** True when build/ holds every command's bundle, made by this script from sources all unchanged since. */
+function upToDate(): boolean {
+  try {
+    const old = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8')) as typeof manifest;
+    if (old.version !== 1 || old.builder?.[0] !== builder.size || old.builder[1] !== builder.mtimeMs) return false;
+    return [...table.keys()].every((word) => Object.entries(old.bundles[word] ?? { '': [-1, -1] }).every(([file, [size, mtime]]) => {
+      const st = statSync(join(ROOT, file), { throwIfNoEntry: false });
+      return st?.size === size && st.mtimeMs === mtime && statSync(join(OUT, 'cli', `${word}.cjs`), { throwIfNoEntry: false })?.isFile();
+    }));
+  } catch {
+    return false;
+  }
+}
+// Rebuilt only when something changed: a rebuild replaces build/ while other corral processes may be
+// starting from it (npm pack's prepare during the tests), and it costs a second and a half.
+if (!process.argv.includes('--force') && upToDate()) {
+  log('bundles are up to date');
+  process.exit(0);
+}
+const staging = join(ROOT, `build.partial-${process.pid}`);
+rmSync(staging, { recursive: true, force: true });
+mkdirSync(join(staging, 'cli'), { recursive: true });
+const manifest: { version: 1; builder: [number, number]; bundles: Record<string, Record<string, [number, number]>> } = { version: 1, builder: [builder.size, builder.mtimeMs], bundles: {} };
+try {
+  for (const [word, module] of table) {
+    const out = join(staging, 'cli', `${word}.cjs`);
+    const result = await build({
+      stdin: { contents: `export { main } from ${JSON.stringify(MAIN)};\n`, resolveDir: ROOT, loader: 'ts', sourcefile: 'bundle-entry.ts' },
+      absWorkingDir: ROOT, bundle: true, platform: 'node', format: 'cjs', target: 'node22', outfile: out, logLevel: 'error', metafile: true,
+      external: ['koffi'], banner: { js: BANNER }, plugins: [bundleSources(module, table)],
+    });
+    const inputs: Record<string, [number, number]> = {};
+    for (const input of Object.keys(result.metafile.inputs)) {
+      if (input.startsWith('corral-absent:') || input === 'bundle-entry.ts') continue;
+      const st = statSync(join(ROOT, input));
+      inputs[input] = [st.size, st.mtimeMs];
+    }
+    manifest.bundles[word] = inputs;
+  }
+  writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
+  rmSync(OUT, { recursive: true, force: true });
+  renameSync(staging, OUT); // whole or not at all: bin/corral.js never sees half a build
+} finally {
+  rmSync(staging, { recursive: true, force: true });
+}
+log(`wrote ${table.size} bundles to ${relative(process.cwd(), OUT) || '.'}/cli/`);

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { ROOT, tempHome } from '../helpers/corral.ts';
+import { withTracker } from '../helpers/procs.ts';
+
+// scripts/build-bundle.ts and bin/corral.js's choice between a command's bundle (build/cli/X.cjs) and
+// src/, on a copy of the checkout: the bundle runs while its sources are unchanged, src/ once one changed
+// or CORRAL_NO_BUNDLE=1, and a bundled run finds corral's own files (bin/corral.js for its sentinel)
+// where src/ would.
+const copy = mkdtempSync(join(tmpdir(), 'corral-bundle-'));
+after(() => rmSync(copy, { recursive: true, force: true }));
+for (const part of ['bin', 'src', 'scripts', 'package.json']) cpSync(join(ROOT, part), join(copy, part), { recursive: true });
+symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+const BIN = join(copy, 'bin', 'corral.js');
+const PS_DESCRIPTION = 'live runs: per job a process tree';
+const RUN_DESCRIPTION = 'run one job (and its sidecars) under full containment';
+
+function psHelp(env: NodeJS.ProcessEnv = {}): string {
+  return execFileSync(process.execPath, [BIN, 'ps', '--help'], { env: { ...process.env, ...env, NO_COLOR: '1' }, encoding: 'utf8' });
+}
+
+test('a command runs from its bundle while the sources it was built from are unchanged, from src/ after an edit or with CORRAL_NO_BUNDLE=1', () => {
+  execFileSync(process.execPath, [join(copy, 'scripts', 'build-bundle.ts'), '--quiet']);
+  const psBundle = join(copy, 'build', 'cli', 'ps.cjs');
+  assert.ok(existsSync(psBundle) && existsSync(join(copy, 'build', 'cli', 'run.cjs')), 'one bundle per command');
+  // mark the bundle (not its sources): what runs shows which of the two it was
+  writeFileSync(psBundle, readFileSync(psBundle, 'utf8').replace(PS_DESCRIPTION, 'FROM-THE-BUNDLE'));
+  assert.match(psHelp(), /FROM-THE-BUNDLE/, 'the fresh bundle runs');
+  assert.match(psHelp({ CORRAL_NO_BUNDLE: '1' }), new RegExp(PS_DESCRIPTION), 'CORRAL_NO_BUNDLE=1 runs src/');
+
+  // a rebuild with nothing changed keeps build/ as it is (other corral processes may be loading from it)
+  execFileSync(process.execPath, [join(copy, 'scripts', 'build-bundle.ts'), '--quiet']);
+  assert.match(psHelp(), /FROM-THE-BUNDLE/, 'an up-to-date build/ is not rebuilt');
+
+  appendFileSync(join(copy, 'src', 'cli', 'ps.ts'), '\n// edited after the build\n');
+  const after = psHelp();
+  assert.doesNotMatch(after, /FROM-THE-BUNDLE/, 'an edited source is never hidden by a stale bundle');
+  assert.match(after, new RegExp(PS_DESCRIPTION));
+});
+
+test('a bundled run supervises its job, and its sentinel runs the bin/corral.js beside the bundle', async () => {
+  execFileSync(process.execPath, [join(copy, 'scripts', 'build-bundle.ts'), '--quiet']);
+  const runBundle = join(copy, 'build', 'cli', 'run.cjs');
+  writeFileSync(runBundle, readFileSync(runBundle, 'utf8').replace(RUN_DESCRIPTION, 'FROM-THE-BUNDLE'));
+  assert.match(execFileSync(process.execPath, [BIN, 'run', '--help'], { encoding: 'utf8' }), /FROM-THE-BUNDLE/, 'run comes from its bundle');
+  await withTracker('bundle-run', async (env) => {
+    // the job's siblings are the supervisor's other children: its sentinel among them
+    const r = spawnSync(process.execPath, [BIN, 'run', '-q', '--', 'sh', '-c', 'echo "run=$CORRAL_RUN_ID"; ps -o args= --ppid $PPID'], {
+      env: { ...process.env, ...env, CORRAL_HOME: tempHome(), NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^run=\d{8}-\d{6}-\w+$/m, r.stdout);
+    const sentinel = r.stdout.split('\n').find((l) => l.includes('read -r line'));
+    assert.ok(sentinel?.includes(` ${BIN}`), `the sentinel runs ${BIN}: ${sentinel}`);
+  });
+});
