@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, test } from 'node:test';
 import type { PlanEntry } from '../../src/reap/plan.ts';
 import { BIN, ROOT, runCorral, tempHome } from '../helpers/corral.ts';
-import { LIBFAKETIME } from '../helpers/faketime.ts';
+import { faketimeShared, LIBFAKETIME } from '../helpers/faketime.ts';
 import { Tracker } from '../helpers/procs.ts';
 import { jobScript, loseRun, startRun } from '../cli/run-kit.ts';
 
@@ -22,7 +22,7 @@ function corralAt(offset: string, args: string[], home: string) {
   assert.ok(LIBFAKETIME, 'libfaketime is installed (apt package faketime)');
   const res = spawnSync(process.execPath, [BIN, ...args], {
     cwd: ROOT, encoding: 'utf8', timeout: 60_000,
-    env: { ...process.env, CORRAL_HOME: home, NO_COLOR: '1', LD_PRELOAD: LIBFAKETIME, FAKETIME: offset, DONT_FAKE_MONOTONIC: '1' },
+    env: { ...process.env, CORRAL_HOME: home, NO_COLOR: '1', LD_PRELOAD: LIBFAKETIME, FAKETIME: offset, DONT_FAKE_MONOTONIC: '1', ...faketimeShared() },
   });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }

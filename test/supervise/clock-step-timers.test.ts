@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LIBFAKETIME } from '../helpers/faketime.ts';
+import { faketimeShared, LIBFAKETIME } from '../helpers/faketime.ts';
 import { test } from 'node:test';
 import { openLedger } from '../../src/ledger/db.ts';
 import { startCorral, tempHome, type CorralProcess, type CorralResult } from '../helpers/corral.ts';
@@ -34,7 +34,7 @@ function startStepped(lib: string, home: string, token: string, args: string[]):
   writeFileSync(rc, '+0\n');
   const corral = startCorral(['run', ...args, '--', 'sh', '-c', 'sleep 0.4', token], {
     home,
-    env: { CORRAL_TEST_TOKEN: token, LD_PRELOAD: lib, FAKETIME_TIMESTAMP_FILE: rc, FAKETIME_NO_CACHE: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' },
+    env: { CORRAL_TEST_TOKEN: token, LD_PRELOAD: lib, FAKETIME_TIMESTAMP_FILE: rc, FAKETIME_NO_CACHE: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1', ...faketimeShared() },
   });
   return { corral, step: (offset) => writeFileSync(rc, `${offset}\n`) };
 }

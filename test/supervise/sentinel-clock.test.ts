@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startCorral, tempHome } from '../helpers/corral.ts';
+import { faketimeShared } from '../helpers/faketime.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
 import { readRegistry, readRun, sentinelLog, sentinels, workload } from './sentinel-kit.ts';
 
@@ -31,7 +32,7 @@ describe('the sentinel after a wall-clock step back', { concurrency: 2 }, () => 
         const offset = join(mkdtempSync(join(tmpdir(), 'corral-faketime-')), 'offset');
         writeFileSync(offset, '+0s\n');
         const env = {
-          CORRAL_TEST_TOKEN: token, LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: offset, FAKETIME_NO_CACHE: '1', DONT_FAKE_MONOTONIC: '1',
+          CORRAL_TEST_TOKEN: token, LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: offset, FAKETIME_NO_CACHE: '1', DONT_FAKE_MONOTONIC: '1', ...faketimeShared(),
           ...(cgroup === 'off' ? { CORRAL_CGROUP: 'off' } : {}),
         };
         const corral = startCorral(['run', '--grace', '1s', '--', 'sh', '-c', 'sleep 300 & wait', token], { home, env });
