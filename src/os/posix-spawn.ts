@@ -22,6 +22,9 @@ const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
 const F_GETFL = 3;
 const F_SETFL = 4;
+const F_DUPFD_CLOEXEC = 1030;
+/** where copies of low fds go while the child's fds are being laid out (glibc's file actions run in order) */
+const HIGH_FD = 64;
 // glibc's opaque types, with room to spare (x86_64: file actions 80 bytes, attributes 336, sigset_t 128)
 const FILE_ACTIONS_BYTES = 256;
 const ATTR_BYTES = 1024;
@@ -81,6 +84,8 @@ export function loadSpawnLib(): SpawnLib | null {
 
 /** What one of the child's fds 0-2 is: /dev/null, the write (read, for fd 0) end of a new pipe, or corral's own. */
 export type NativeStdio = 'ignore' | 'pipe' | 'inherit';
+/** A child fd beyond that: a copy of one of corral's open fds (Node's stdio entry given as a number). */
+export type NativeFd = NativeStdio | number;
 
 /**
  * Passes corral's own fd 0-2 on as libuv does in the child it forks. Node opens them close-on-exec, so
@@ -102,7 +107,8 @@ export interface NativeSpawnRequest {
   argv: string[];
   env: string[];
   cwd?: string;
-  stdio: [NativeStdio, NativeStdio, NativeStdio];
+  /** the child's fds 0, 1, 2 and on, in order (a pipe only on 0-2); every other fd of corral is closed on exec */
+  stdio: NativeFd[];
 }
 
 /** The child's pid and corral's ends of its pipes (null where that fd is /dev/null); or exec's errno. */
@@ -115,9 +121,47 @@ function check(rc: number, what: string): void {
 /**
  * Starts one process. Resolves with its pid once it has called exec (vfork semantics: glibc reports an
  * exec failure such as ENOENT as the return value), or with that errno; rejects only when the bindings
- * fail, with every descriptor it made closed.
+ * fail, with every descriptor it made closed. A worker thread waits for the exec, not the caller's.
  */
 export async function posixSpawn(l: SpawnLib, req: NativeSpawnRequest): Promise<NativeSpawnResult> {
+  const p = prepare(l, req);
+  let rc: number;
+  try {
+    rc = await new Promise<number>((resolve, reject) => {
+      l.spawn.async(...p.args, (err: unknown, value: number) => (err ? reject(err) : resolve(value)));
+    });
+  } catch (e) {
+    return p.fail(e);
+  }
+  return p.finish(rc);
+}
+
+/**
+ * The same on the calling thread, which waits only until the child has called exec (CLONE_VFORK: no copy
+ * of corral's memory), well under a millisecond, where Node's spawn forks the whole supervisor first.
+ */
+export function posixSpawnSync(l: SpawnLib, req: NativeSpawnRequest): NativeSpawnResult {
+  const p = prepare(l, req);
+  let rc: number;
+  try {
+    rc = l.spawn(...p.args);
+  } catch (e) {
+    return p.fail(e);
+  }
+  return p.finish(rc);
+}
+
+interface Prepared {
+  /** posix_spawn's arguments */
+  args: unknown[];
+  /** after the call: frees what was built, closes the child's ends; the result */
+  finish(rc: number): NativeSpawnResult;
+  /** after a call that threw: the same, corral's ends closed too, and the error thrown on */
+  fail(e: unknown): never;
+}
+
+/** The file actions and attributes of one spawn, and the pipes it needs; on an error, nothing left open. */
+function prepare(l: SpawnLib, req: NativeSpawnRequest): Prepared {
   for (const s of [req.file, req.cwd ?? '', ...req.argv, ...req.env]) {
     if (s.includes('\0')) throw new Error('an argument or environment string contains a NUL byte');
   }
@@ -128,42 +172,73 @@ export async function posixSpawn(l: SpawnLib, req: NativeSpawnRequest): Promise<
   const ours: (number | null)[] = [null, null, null];
   const theirs: number[] = [];
   check(l.faInit(fa), 'posix_spawn_file_actions_init');
+  let attrMade = false;
+  const release = () => {
+    if (attrMade) l.attrDestroy(attr);
+    l.faDestroy(fa);
+    for (const fd of theirs) closeSync(fd); // the child has its own copies now (or never will)
+  };
+  const fail = (e: unknown): never => {
+    release();
+    for (const fd of ours) if (fd !== null) closeSync(fd);
+    throw e;
+  };
+  const pid = [0];
   try {
     check(l.attrInit(attr), 'posix_spawnattr_init');
-    try {
-      l.sigfillset(all);
-      l.sigemptyset(none);
-      check(l.attrFlags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK), 'posix_spawnattr_setflags');
-      check(l.attrSigmask(attr, none), 'posix_spawnattr_setsigmask');
-      check(l.attrSigdefault(attr, all), 'posix_spawnattr_setsigdefault');
-      if (req.cwd !== undefined) check(l.faChdir(fa, req.cwd), 'posix_spawn_file_actions_addchdir_np');
-      req.stdio.forEach((kind, fd) => {
-        if (kind === 'inherit') return inheritFd(l, fa, fd);
-        if (kind === 'ignore') return check(l.faOpen(fa, fd, '/dev/null', fd === 0 ? O_RDONLY : O_RDWR, 0), 'posix_spawn_file_actions_addopen');
-        const ends = [-1, -1];
-        if (l.pipe2(ends, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed: errno ${l.errno()}`);
-        const [readEnd, writeEnd] = ends as [number, number];
-        ours[fd] = fd === 0 ? writeEnd : readEnd;
-        theirs.push(fd === 0 ? readEnd : writeEnd);
-        check(l.faDup2(fa, fd === 0 ? readEnd : writeEnd, fd), 'posix_spawn_file_actions_adddup2');
-      });
-      const pid = [0];
-      const rc = await new Promise<number>((resolve, reject) => {
-        l.spawn.async(pid, req.file, fa, attr, [...req.argv, null], [...req.env, null], (err: unknown, value: number) => (err ? reject(err) : resolve(value)));
-      });
+    attrMade = true;
+    l.sigfillset(all);
+    l.sigemptyset(none);
+    check(l.attrFlags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK), 'posix_spawnattr_setflags');
+    check(l.attrSigmask(attr, none), 'posix_spawnattr_setsigmask');
+    check(l.attrSigdefault(attr, all), 'posix_spawnattr_setsigdefault');
+    if (req.cwd !== undefined) check(l.faChdir(fa, req.cwd), 'posix_spawn_file_actions_addchdir_np');
+    req.stdio.forEach((kind, fd) => {
+      if (typeof kind === 'number') return copyFd(l, fa, kind, fd, req.stdio.length, theirs);
+      if (kind === 'inherit') return copyFd(l, fa, fd, fd, req.stdio.length, theirs);
+      if (kind === 'ignore') return fd <= 2 ? check(l.faOpen(fa, fd, '/dev/null', fd === 0 ? O_RDONLY : O_RDWR, 0), 'posix_spawn_file_actions_addopen') : undefined; // above 2, closed (libuv's ignore)
+      if (fd > 2) throw new Error(`a pipe on fd ${fd}: only fds 0-2 take one`);
+      const ends = [-1, -1];
+      if (l.pipe2(ends, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed: errno ${l.errno()}`);
+      const [readEnd, writeEnd] = ends as [number, number];
+      ours[fd] = fd === 0 ? writeEnd : readEnd;
+      theirs.push(fd === 0 ? readEnd : writeEnd);
+      check(l.faDup2(fa, fd === 0 ? readEnd : writeEnd, fd), 'posix_spawn_file_actions_adddup2');
+    });
+  } catch (e) {
+    return fail(e);
+  }
+  return {
+    args: [pid, req.file, fa, attr, [...req.argv, null], [...req.env, null]],
+    finish(rc) {
+      release();
       if (rc !== 0) {
         for (const fd of ours) if (fd !== null) closeSync(fd);
         return { errno: rc };
       }
       return { pid: pid[0]!, fds: ours as [number | null, number | null, number | null] };
-    } catch (e) {
-      for (const fd of ours) if (fd !== null) closeSync(fd);
-      throw e;
-    } finally {
-      l.attrDestroy(attr);
-    }
-  } finally {
-    l.faDestroy(fa);
-    for (const fd of theirs) closeSync(fd); // the child has its own copies now (or never will)
+    },
+    fail,
+  };
+}
+
+/**
+ * Child fd `to` as a copy of corral's fd `from`, as libuv's child does for a numeric stdio entry (fds 0-2
+ * made blocking, see inheritFd). A `from` that is itself one of the child's fds 0..slots-1 (and not `to`)
+ * could be overwritten by an earlier action, so the child gets it through a close-on-exec copy above them.
+ */
+function copyFd(l: SpawnLib, fa: Buffer, from: number, to: number, slots: number, theirs: number[]): void {
+  if (from === to && to <= 2) return inheritFd(l, fa, to);
+  if (from === to) return check(l.faDup2(fa, from, to), 'posix_spawn_file_actions_adddup2'); // clears close-on-exec in the child
+  let source = from;
+  if (from < slots && from !== to) {
+    source = l.fcntl(from, F_DUPFD_CLOEXEC, 'int', HIGH_FD);
+    if (source < 0) throw new Error(`fcntl(F_DUPFD_CLOEXEC) of fd ${from} failed: errno ${l.errno()}`);
+    theirs.push(source);
   }
+  if (to <= 2) {
+    const flags = l.fcntl(source, F_GETFL);
+    if (flags >= 0 && flags & O_NONBLOCK) l.fcntl(source, F_SETFL, 'int', flags & ~O_NONBLOCK);
+  }
+  check(l.faDup2(fa, source, to), 'posix_spawn_file_actions_adddup2');
 }

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { readStat } from '../proc/stat.ts';
 import type { Identity } from '../proc/identity.ts';
 import { selfCommand } from './self-command.ts';
+import { loadLibc } from '../os/ffi.ts';
+import { loadSpawnLib, posixSpawnSync, type NativeFd } from '../os/posix-spawn.ts';
+import { NativeChild, watchNativeChild } from './native-child.ts';
+import { NODE_SPAWN_VAR } from './spawn-job.ts';
 import './reaper.ts'; // before any spawn: it records every child Node starts
 
 /** The sentinel's file descriptors: its copy of the run's scope, and corral's own stderr for the summary. */
@@ -23,7 +27,7 @@ const SCRIPT = `read -r line; [ "$line" = clean ] && exit 0; exec "$@" __sentine
 
 export interface Sentinel {
   identity: Identity;
-  child: ChildProcess;
+  child: ChildProcess | NativeChild;
   /** resolves when Node has collected the sentinel's exit (it is then not even a zombie) */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** tells the sentinel the supervisor finished its own teardown; it then exits */
@@ -34,12 +38,15 @@ export function startSentinel(runId: string, logDir: string, scopeFd: number): S
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
   // Opened once, here: the sentinel keeps writing to it after the home is removed (as an unlinked file).
   const log = openSync(join(logDir, `${runId}.sentinel.log`), 'a', 0o600);
-  let child: ChildProcess;
+  let child: ChildProcess | NativeChild;
   try {
-    child = spawn('/bin/sh', ['-c', SCRIPT, runId, ...selfCommand()], {
+    const args = ['-c', SCRIPT, runId, ...selfCommand()];
+    const stdio: NativeFd[] = ['pipe', log, log, scopeFd, hasFd(2) ? 2 : 'ignore'];
+    const env = { ...process.env, CORRAL_SENTINEL: '1' };
+    child = nativeSentinel(args, env, stdio) ?? spawn('/bin/sh', args, {
       detached: true, // its own session: a Ctrl-C to the terminal's foreground group does not reach it
-      stdio: ['pipe', log, log, scopeFd, hasFd(2) ? 2 : 'ignore'],
-      env: { ...process.env, CORRAL_SENTINEL: '1' },
+      stdio: stdio as ('pipe' | 'ignore' | number)[],
+      env,
     });
   } finally {
     closeSync(log);
@@ -58,6 +65,27 @@ export function startSentinel(runId: string, logDir: string, scopeFd: number): S
       child.stdin?.end('clean\n');
     },
   };
+}
+
+/**
+ * The sentinel started by posix_spawn on this thread (src/os/posix-spawn.ts), with what Node's spawn gives
+ * it: its own session, the same fds and environment. Node's spawn forks the whole supervisor first (5-7 ms
+ * of every run's start here); CORRAL_NODE_SPAWN=1 or bindings that cannot load keep Node's (null).
+ */
+function nativeSentinel(args: string[], env: NodeJS.ProcessEnv, stdio: NativeFd[]): NativeChild | null {
+  const lib = process.env[NODE_SPAWN_VAR] === '1' ? null : loadSpawnLib();
+  if (!lib || !loadLibc()) return null;
+  const envList = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  let result;
+  try {
+    result = posixSpawnSync(lib, { file: '/bin/sh', argv: ['/bin/sh', ...args], env: envList, stdio });
+  } catch {
+    return null;
+  }
+  if ('errno' in result) return null; // Node's spawn then reports it as it always has
+  const child = new NativeChild('/bin/sh', result.pid, result.fds);
+  watchNativeChild(child);
+  return child;
 }
 
 function hasFd(fd: number): boolean {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
-import { loadSpawnLib, posixSpawn } from '../../src/os/posix-spawn.ts';
+import { loadSpawnLib, posixSpawn, posixSpawnSync } from '../../src/os/posix-spawn.ts';
 import { readStat } from '../../src/proc/stat.ts';
 import { takeSnapshot } from '../../src/proc/snapshot.ts';
 import { waitExit } from '../../src/jobs/leader-exit.ts';
@@ -34,8 +34,11 @@ test('a task starts through posix_spawn in a session of its own, with default si
   trackers.push(t);
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'corral-native-')));
   try {
-    // Node itself ignores SIGPIPE: the child must not inherit that (libuv resets every disposition too)
-    const script = 'echo "stat=$(cut -d" " -f1,5,6 /proc/$$/stat)"; grep -E "^Sig(Ign|Blk)" /proc/$$/status; echo "in=$(readlink /proc/$$/fd/0)"; echo "cwd=$(pwd)"; echo "job=$CORRAL_JOB_ID"; echo oops >&2; exit 3';
+    // Node itself ignores SIGPIPE: the child must not inherit that (libuv resets every disposition too).
+    // The masks are grep's own (/proc/self), which it has from the leader through fork and exec: dash blocks
+    // every signal for a moment around each fork, so reading the leader's /proc/$$/status from a child
+    // could catch that moment (it did, 1 run in 15 under load).
+    const script = 'echo "stat=$(cut -d" " -f1,5,6 /proc/$$/stat)"; grep -E "^Sig(Ign|Blk)" /proc/self/status; echo "in=$(readlink /proc/$$/fd/0)"; echo "cwd=$(pwd)"; echo "job=$CORRAL_JOB_ID"; echo oops >&2; exit 3';
     const { child, leader } = await spawnJob({ argv: ['sh', '-c', script], runId: 'r-native', jobId: 'r-native.task.1', cwd: dir, stdio: POOL_STDIO });
     t.pid(leader.pid);
     assert.ok(child instanceof NativeChild, 'the pool stdio goes through posix_spawn');
@@ -158,6 +161,41 @@ test("a bare command name is searched in the job's PATH, a relative entry in the
     assert.equal(await readAll(child.stdout), `hello from ${dir}\n`);
     assert.deepEqual(await exited, { code: 0, signal: null });
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('posixSpawnSync lays out fds beyond 2 as Node does for numeric stdio: copies of corral fds (one of them a low fd taken over by another slot), an ignored one closed', async () => {
+  const t = new Tracker();
+  trackers.push(t);
+  const lib = loadSpawnLib();
+  assert.ok(lib, 'the posix_spawn bindings load here');
+  const dir = mkdtempSync(join(tmpdir(), 'corral-native-fds-'));
+  const [a, b] = [join(dir, 'a'), join(dir, 'b')].map((p) => (writeFileSync(p, ''), p));
+  const fdA = openSync(a, 'a');
+  const fdB = openSync(b, 'a');
+  try {
+    // child fd 1 and 2 are file b; fd 3 is file a; fd 4 is corral's fd 1 (stdout), a fd the layout has
+    // already replaced with b by then, so it must reach the child through a copy; fd 5 is ignored (closed)
+    // ls, in a subshell (dash applies a simple command's redirection in the shell itself), lists the shell's fds
+    const r = posixSpawnSync(lib, { file: '/bin/sh', argv: ['sh', '-c', '(ls -l /proc/$$/fd >&3); exit 0'], env: [`PATH=${process.env.PATH}`], stdio: ['ignore', fdB, fdB, fdA, 1, 'ignore'] });
+    assert.ok(!('errno' in r), 'spawned');
+    t.pid(r.pid);
+    const child = new NativeChild('/bin/sh', r.pid, r.fds);
+    watchNativeChild(child);
+    assert.deepEqual(await waitExit(child), { code: 0, signal: null });
+    const fds = new Map(readFileSync(a, 'utf8').split('\n').flatMap((l) => {
+      const m = / (\d+) -> (.*)$/.exec(l);
+      return m ? [[Number(m[1]), m[2]!] as const] : [];
+    }));
+    assert.equal(fds.get(1), realpathSync(b));
+    assert.equal(fds.get(2), realpathSync(b));
+    assert.equal(fds.get(3), realpathSync(a));
+    assert.equal(fds.get(4), readlinkSync('/proc/self/fd/1'), "fd 4 is corral's stdout, not file b that fd 1 became in the child");
+    assert.equal(fds.has(5), false, 'an ignored fd above 2 is closed');
+  } finally {
+    closeSync(fdA);
+    closeSync(fdB);
     rmSync(dir, { recursive: true, force: true });
   }
 });
