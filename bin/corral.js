@@ -30,15 +30,18 @@ const argv = process.argv.slice(2);
  * A checkout built by `npm ci` (scripts/build-bundle.ts) has each command as one CommonJS file under
  * build/cli/, which loads in a fraction of the time of src/'s ~80 modules. It is used only while every
  * file it was made from is as it was then (size and mtime, from build/manifest.json): after an edit, src/
- * runs, never a stale bundle. The command word is the one main() dispatches on (the first non-option).
+ * runs, never a stale bundle. The installed package has the same under lib/bundle/ (made at npm pack).
+ * The command word is the one main() dispatches on (the first non-option).
  */
 function freshBundle() {
   if (process.env.CORRAL_NO_BUNDLE === '1') return undefined;
   const word = argv.find((a) => !a.startsWith('-'));
   const dir = fileURLToPath(root);
+  // an installed package has no src/ but lib/bundle/, made at npm pack, whose manifest lists no sources
+  const bundleDir = existsSync(`${dir}src/cli/main.ts`) ? 'build/cli' : 'lib/bundle';
   let bundles;
   try {
-    bundles = JSON.parse(readFileSync(`${dir}build/manifest.json`, 'utf8')).bundles;
+    bundles = JSON.parse(readFileSync(`${dir}${bundleDir === 'build/cli' ? 'build' : bundleDir}/manifest.json`, 'utf8')).bundles;
   } catch {
     return undefined;
   }
@@ -47,7 +50,7 @@ function freshBundle() {
     const st = statSync(dir + file, { throwIfNoEntry: false });
     if (st?.size !== size || st.mtimeMs !== mtime) return undefined;
   }
-  return `${dir}build/cli/${word}.cjs`;
+  return `${dir}${bundleDir}/${word}.cjs`;
 }
 const bundle = freshBundle();
 const bundled = bundle && loadBundle(bundle);

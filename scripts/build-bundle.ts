@@ -20,7 +20,8 @@
  * - in main.ts, every other command's `import('./X.ts')` becomes a module that says the bundle lacks it:
  *   bin/corral.js picks the bundle by the same command word main() dispatches on, so it is never called.
  *
- * Usage: node scripts/build-bundle.ts [--quiet] [--force]   (without --force, nothing is done when build/ is up to date)
+ * Usage: node scripts/build-bundle.ts [--quiet] [--force] [--package]   (without --force, nothing is done
+ * when build/ is up to date; --package writes lib/bundle/ for npm pack, after scripts/build-lib.ts)
  */
 import type { Plugin } from 'esbuild';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,12 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const OUT = join(ROOT, 'build');
+// --package (npm pack, after build-lib.ts): lib/bundle/X.cjs for the installed package, which has lib/ but
+// no src/; a module's own URL is then its compiled file's under lib/, and nothing is checked for freshness
+// (an installed package does not change).
+const PACKAGE = process.argv.includes('--package');
+const OUT = join(ROOT, PACKAGE ? join('lib', 'bundle') : 'build');
+const CLI_OUT = PACKAGE ? '.' : 'cli';
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
 const quiet = process.argv.includes('--quiet');
 const log = (line: string) => quiet || process.stderr.write(`build-bundle: ${line}\n`);
@@ -54,7 +60,8 @@ function bundleSources(keep: string, all: Map<string, string>): Plugin {
         loader: 'ts',
       }));
       b.onLoad({ filter: /\.ts$/ }, (args) => {
-        const rel = relative(ROOT, args.path).split('\\').join('/');
+        const source = relative(ROOT, args.path).split('\\').join('/');
+        const rel = PACKAGE ? source.replace(/^src\//, 'lib/').replace(/\.ts$/, '.js') : source;
         const text = readFileSync(args.path, 'utf8')
           .replaceAll("await import('node:sqlite')", "require('node:sqlite')")
           .replaceAll('import.meta.url', `__corralSourceUrl(${JSON.stringify(rel)})`);
@@ -64,7 +71,7 @@ function bundleSources(keep: string, all: Map<string, string>): Plugin {
   };
 }
 
-// build/cli/X.cjs: the checkout's root is two directories up
+// build/cli/X.cjs and lib/bundle/X.cjs: the root is two directories up
 const BANNER = [
   `'use strict';`,
   `const __corralRoot = require('node:path').join(__dirname, '..', '..');`,
@@ -90,7 +97,7 @@ function upToDate(): boolean {
     if (old.version !== 1 || old.builder?.[0] !== builder.size || old.builder[1] !== builder.mtimeMs) return false;
     return [...table.keys()].every((word) => Object.entries(old.bundles[word] ?? { '': [-1, -1] }).every(([file, [size, mtime]]) => {
       const st = statSync(join(ROOT, file), { throwIfNoEntry: false });
-      return st?.size === size && st.mtimeMs === mtime && statSync(join(OUT, 'cli', `${word}.cjs`), { throwIfNoEntry: false })?.isFile();
+      return st?.size === size && st.mtimeMs === mtime && statSync(join(OUT, CLI_OUT, `${word}.cjs`), { throwIfNoEntry: false })?.isFile();
     }));
   } catch {
     return false;
@@ -98,17 +105,17 @@ function upToDate(): boolean {
 }
 // Rebuilt only when something changed: a rebuild replaces build/ while other corral processes may be
 // starting from it (npm pack's prepare during the tests), and it costs a second and a half.
-if (!process.argv.includes('--force') && upToDate()) {
+if (!PACKAGE && !process.argv.includes('--force') && upToDate()) {
   log('bundles are up to date');
   process.exit(0);
 }
-const staging = join(ROOT, `build.partial-${process.pid}`);
+const staging = `${OUT}.partial-${process.pid}`;
 rmSync(staging, { recursive: true, force: true });
-mkdirSync(join(staging, 'cli'), { recursive: true });
+mkdirSync(join(staging, CLI_OUT), { recursive: true });
 const manifest: { version: 1; builder: [number, number]; bundles: Record<string, Record<string, [number, number]>> } = { version: 1, builder: [builder.size, builder.mtimeMs], bundles: {} };
 try {
   for (const [word, module] of table) {
-    const out = join(staging, 'cli', `${word}.cjs`);
+    const out = join(staging, CLI_OUT, `${word}.cjs`);
     const result = await build({
       stdin: { contents: `export { main } from ${JSON.stringify(MAIN)};\n`, resolveDir: ROOT, loader: 'ts', sourcefile: 'bundle-entry.ts' },
       absWorkingDir: ROOT, bundle: true, platform: 'node', format: 'cjs', target: 'node22', outfile: out, logLevel: 'error', metafile: true,
@@ -120,7 +127,7 @@ try {
       const st = statSync(join(ROOT, input));
       inputs[input] = [st.size, st.mtimeMs];
     }
-    manifest.bundles[word] = inputs;
+    manifest.bundles[word] = PACKAGE ? {} : inputs;
   }
   writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
   rmSync(OUT, { recursive: true, force: true });
@@ -128,4 +135,4 @@ try {
 } finally {
   rmSync(staging, { recursive: true, force: true });
 }
-log(`wrote ${table.size} bundles to ${relative(process.cwd(), OUT) || '.'}/cli/`);
+log(`wrote ${table.size} bundles to ${join(relative(process.cwd(), OUT) || '.', CLI_OUT)}/`);

@@ -2,7 +2,8 @@
  * `npm run build:lib` (run by prepack) → lib/: corral's sources compiled to JavaScript for the npm
  * package (Node does not strip types under node_modules). Files that are not TypeScript (the dashboard's
  * page, src/web/assets/) are copied beside the compiled modules, where those modules read them. lib/ is
- * made afresh, so a module removed from src/ does not linger in the package.
+ * made afresh, so a module removed from src/ does not linger in the package. Then lib/bundle/: each
+ * command bundled from the same sources (scripts/build-bundle.ts --package).
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -24,3 +25,7 @@ function copyAssets(dir: string): void {
   }
 }
 copyAssets(SRC);
+
+// each command as one CommonJS file as well (lib/bundle/, see scripts/build-bundle.ts): what bin/corral.js
+// of the installed package runs, ~30 ms sooner than lib/'s separate modules
+execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-bundle.ts'), '--package', '--quiet'], { stdio: 'inherit' });
