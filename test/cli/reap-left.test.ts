@@ -15,7 +15,7 @@ afterEach(async () => {
   assert.deepEqual(left, [], 'nothing was left for the tracker to kill');
 });
 
-const liveCmd = (pid: number) => readStat(pid) && readStat(pid)!.state !== 'Z';
+const liveCmd = (pid: number) => (readStat(pid)?.state ?? 'Z') !== 'Z';
 function cmdline(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(Boolean).join(' ');

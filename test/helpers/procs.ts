@@ -43,6 +43,24 @@ export async function waitFor<T>(cond: () => T | Promise<T>, label: string, time
 }
 
 /**
+ * True when the process is already dying: the kernel has it in exit (PF_EXITING, 0x4, in /proc/PID/stat's
+ * flags; its memory may be gone while its state still reads R), or a SIGKILL is pending for it (ShdPnd or
+ * SigPnd in /proc/PID/status), sent but not yet acted on because it has not been scheduled since. A test
+ * that has just SIGKILLed its own child can meet it so (seen in a pid namespace on two loaded cores); it is
+ * not a leftover.
+ */
+function exiting(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    if ((Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]) & 0x4) !== 0) return true;
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    return [...status.matchAll(/^(?:ShdPnd|SigPnd):\s*([0-9a-f]+)$/gm)].some((m) => (BigInt(`0x${m[1]}`) & 0x100n) !== 0n);
+  } catch {
+    return true; // gone
+  }
+}
+
+/**
  * Remembers every pid and token a test learned. cleanup() SIGKILLs whatever is still alive (checked by
  * identity, never a bare pid) and returns what it had to kill, so a test can assert that it was nothing.
  */
@@ -64,8 +82,10 @@ export class Tracker {
 
   alive(): Identity[] {
     const found = new Map<string, Identity>();
-    for (const id of this.ids) if (isAlive(id) && readStat(id.pid)?.state !== 'Z') found.set(`${id.pid}:${id.starttime}`, id);
-    for (const t of this.tokens) for (const id of findByToken(t)) if (id.state !== 'Z') found.set(`${id.pid}:${id.starttime}`, id);
+    // isAlive already says no to a zombie (a second read could find the pid just reaped, null, and count a
+    // process that is gone); one already in exit is not left behind either
+    for (const id of this.ids) if (isAlive(id) && !exiting(id.pid)) found.set(`${id.pid}:${id.starttime}`, id);
+    for (const t of this.tokens) for (const id of findByToken(t)) if (id.state !== 'Z' && !exiting(id.pid)) found.set(`${id.pid}:${id.starttime}`, id);
     return [...found.values()];
   }
 

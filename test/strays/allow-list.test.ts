@@ -131,7 +131,7 @@ test('a real process renamed sshd (exec -a, or a copied binary named sshd) is a 
   }
   // the test's own sleeps, by the identity it learned: ending them is the test's work, not a leak
   for (const id of ids) if (readProc(id.pid)?.starttime === id.starttime) process.kill(id.pid, 'SIGKILL');
-  await waitFor(() => [renamed, copy].every((pid) => !readProc(pid) || readProc(pid)!.state === 'Z'), 'the sleeps to end');
+  await waitFor(() => [renamed, copy].every((pid) => (readProc(pid)?.state ?? 'Z') === 'Z'), 'the sleeps to end');
 });
 
 test('the real /usr/bin/tmux server on a private socket is still allow-listed', async () => {
