@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { listPids } from '../../src/proc/snapshot.ts';
 import { readStat } from '../../src/proc/stat.ts';
@@ -117,5 +118,18 @@ export async function withTracker<T>(label: string, fn: (env: NodeJS.ProcessEnv)
   } finally {
     await waitFor(() => t.alive().length === 0, 'every process of the pool to be gone', 5000).catch(() => {});
     assert.deepEqual(await t.cleanup(), [], 'nothing was left to force-kill');
+  }
+}
+
+/**
+ * True once the process runs a Python interpreter itself, not a launcher: `python3` on PATH may be a pyenv
+ * shim, a bash script whose comm is "python3" too, which runs helper processes first and exits under
+ * `set -e` when one is killed. A test that waits for its Python fixture waits for this.
+ */
+export function runsPython(pid: number): boolean {
+  try {
+    return basename(readlinkSync(`/proc/${pid}/exe`)).startsWith('python');
+  } catch {
+    return false;
   }
 }

@@ -10,7 +10,7 @@ import { isAlive, readIdentity } from '../../src/proc/identity.ts';
 import { readStat } from '../../src/proc/stat.ts';
 import { teardown } from '../../src/supervise/teardown.ts';
 import { FIXTURES } from '../helpers/corral.ts';
-import { findByToken, Tracker, waitFor } from '../helpers/procs.ts';
+import { findByToken, runsPython, Tracker, waitFor } from '../helpers/procs.ts';
 
 // As corral run is: a child subreaper, the parent of the job's leader. That is when the leader's group
 // is signalled before the teardown's first /proc scan.
@@ -61,7 +61,7 @@ test('an excluded process in the leader group (a sentinel) keeps the group signa
   const witness = await waitFor(() => {
     const st = readStat(leaderProc.pid!);
     if (st?.comm !== 'sleep') return null;
-    const kids = findByToken(log).filter((p) => readStat(p.pid)?.comm.startsWith('python'));
+    const kids = findByToken(log).filter((p) => runsPython(p.pid));
     return kids.length === 1 ? kids[0] : null;
   }, 'the witness in the leader group');
   t.pid(witness.pid);

@@ -9,10 +9,9 @@ import { cgroupPids, createJobCgroup, removeCgroup, setUpRunCgroup } from '../..
 import { ticksNow } from '../../src/proc/clock.ts';
 import { isAlive, readIdentity, type Identity } from '../../src/proc/identity.ts';
 import { takeSnapshot } from '../../src/proc/snapshot.ts';
-import { readStat } from '../../src/proc/stat.ts';
 import { teardown } from '../../src/supervise/teardown.ts';
 import { FIXTURES } from '../helpers/corral.ts';
-import { Tracker, waitFor } from '../helpers/procs.ts';
+import { runsPython, Tracker, waitFor } from '../helpers/procs.ts';
 import { skipOrFail } from '../helpers/skip.ts';
 
 const t = new Tracker();
@@ -29,10 +28,10 @@ test('a group-wide signal is not sent when the group holds a process the rules r
   t.pid(leaderProc.pid);
   const kids = await waitFor(() => {
     const k = [...takeSnapshot().values()].filter((p) => p.ppid === leaderProc.pid && p.comm !== 'sh');
-    return k.length === 2 && k.some((p) => p.comm.startsWith('python')) ? k : null;
-  }, 'the witness and the sleep in the leader group');
+    return k.length === 2 && k.some((p) => runsPython(p.pid)) ? k : null;
+  }, 'the witness (the interpreter itself) and the sleep in the leader group');
   for (const k of kids) t.pid(k.pid);
-  const witness = kids.find((p) => p.comm.startsWith('python'))!;
+  const witness = kids.find((p) => runsPython(p.pid))!;
   const sleeper = kids.find((p) => p !== witness)!;
   const leader = readIdentity(leaderProc.pid!)!;
   const res = await teardown([{ runId: 'R', jobId: 'R.main', leader, sinceTicks: ticksNow() - 1000 }], {
@@ -61,7 +60,7 @@ test('cgroup.kill is not used while the cgroup holds a refused process; members 
   const witness = enter('python3 "$1" "$2"', WITNESS, log);
   const stubborn = enter(`sh -c 'trap "" TERM; while :; do sleep 1; done'`);
   // wait for the interpreter itself (a pyenv shim runs helpers first, which would be members)
-  await waitFor(() => readStat(witness.pid!)?.comm.startsWith('python') && cgroupPids(job).length === 3, 'both in the cgroup, the witness running python');
+  await waitFor(() => runsPython(witness.pid!) && cgroupPids(job).length === 3, 'both in the cgroup, the witness running python');
   const ids = [readIdentity(witness.pid!)!, readIdentity(stubborn.pid!)!] as Identity[];
   const res = await teardown([{ runId: 'R', jobId: 'R.main', cgroup: job, sinceTicks: ticksNow() - 1000 }], {
     graceMs: 300, unkillableMs: 5000, admit: (p) => p.pid !== witness.pid,
