@@ -46,7 +46,10 @@ export async function makeWorld(t: Tracker): Promise<WebWorld> {
   };
   const run = startRun(home, env, dev, 'hello-from-the-job');
   t.pid(run.child.pid);
-  const { runId, jobPid } = await waitForRun(home, (id) => id !== undefined);
+  const { runId, jobPid } = await waitForRun(home, (id) => id !== undefined).catch((e: Error) => {
+    // what corral said, and whether it still runs: a start that never reached the job says why here
+    throw new Error(`${e.message}; corral ${run.child.exitCode === null ? 'still running' : `exited ${run.child.exitCode}`}, its output: ${JSON.stringify(run.output())}`);
+  });
   return { home, dev, env, fakeNvml: !!nvml, orphanPid, runId, jobPid, run };
 }
 
