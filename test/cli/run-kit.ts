@@ -87,6 +87,7 @@ export async function loseRun(t: Tracker, home: string, live: LiveRun, count: nu
   db.close();
   // Stopped first, the supervisor cannot start a new sentinel when the first one dies.
   live.corral.child.kill('SIGSTOP');
+  t.cgroup(run.cgroup); // nothing tears a lost run down: the test removes its empty cgroup at the end
   process.kill(run.sentinel_pid!, 'SIGKILL');
   await waitFor(() => !isAlive({ pid: run.sentinel_pid!, starttime: run.sentinel_starttime! }), 'the sentinel to die');
   live.corral.child.kill('SIGKILL');

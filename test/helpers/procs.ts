@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { listPids } from '../../src/proc/snapshot.ts';
 import { readStat } from '../../src/proc/stat.ts';
 import { isAlive, type Identity } from '../../src/proc/identity.ts';
+import { removeCgroup } from '../../src/os/cgroup.ts';
 
 /** A token no other process on the machine carries: tests mark what they start with it. */
 export function newToken(label = 't'): string {
@@ -68,6 +69,12 @@ function exiting(pid: number): boolean {
 export class Tracker {
   readonly ids: Identity[] = [];
   readonly tokens: string[] = [];
+  /** run cgroups a test made lost (supervisor and sentinel killed): nothing else would remove them */
+  readonly cgroups: string[] = [];
+
+  cgroup(dir: string | null | undefined): void {
+    if (dir) this.cgroups.push(dir);
+  }
 
   pid(pid: number | undefined): void {
     if (!pid) return;
@@ -102,6 +109,8 @@ export class Tracker {
       }
     }
     await waitFor(() => this.alive().length === 0, 'tracked processes to die after SIGKILL', 10_000).catch(() => {});
+    // rmdir only, deepest first: a cgroup that still holds a process stays (and its process is reported)
+    for (const dir of this.cgroups.splice(0)) await waitFor(() => removeCgroup(dir), `the lost run's cgroup ${dir} to be removable`, 5000).catch(() => {});
     return left;
   }
 }

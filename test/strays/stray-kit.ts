@@ -109,6 +109,7 @@ export async function makeStrays(t: Tracker): Promise<StrayKit> {
   // The supervisor replaces a sentinel that dies under it: stop it first, so that both are lost at once.
   corral.child.kill('SIGSTOP');
   await waitFor(() => readStat(corral.child.pid!)?.state === 'T', 'the supervisor to stop');
+  t.cgroup(run.cgroup); // nothing tears a lost run down: the test removes its empty cgroup at the end
   process.kill(run.sentinel_pid!, 'SIGKILL');
   const dead = (pid: number, starttime: number | null) => {
     const st = readStat(pid);
