@@ -16,7 +16,7 @@ export const NOTIFY_FD = 4;
 
 /*
  * The sentinel is a shell blocked in read(2) on a pipe that only the supervisor holds the write end of
- * (libuv opens it close-on-exec, so no job inherits it). A clean shutdown writes "clean"; any other end of
+ * (opened close-on-exec, by posix-spawn.ts or libuv, so no job inherits it). A clean shutdown writes "clean"; any other end of
  * the supervisor (SIGKILL, a crash) closes the pipe, read returns end-of-file, and the shell execs corral's
  * teardown for the run. The scope it tears down travels in the file on fd 3 (sentinel-scope.ts), which the
  * supervisor keeps appending to: the shell never wakes for it. Idle, it is one dash process: about a
