@@ -10,6 +10,7 @@ import { readStat } from '../../src/proc/stat.ts';
 import { BIN, runCorral, tempHome } from '../helpers/corral.ts';
 import { findByToken, Tracker, waitFor } from '../helpers/procs.ts';
 import { jobScript, runRow } from './run-kit.ts';
+import { signalIdentity } from '../../src/proc/signal.ts';
 
 let t = new Tracker();
 afterEach(async () => {
@@ -104,7 +105,7 @@ test('--detach: a SIGKILLed detached supervisor is still covered by its sentinel
   const jobs = () => findByToken(token).filter((p) => p.state !== 'Z' && p.pid !== run.supervisor_pid && p.pid !== run.sentinel_pid);
   await waitFor(() => jobs().length >= 3, 'three job processes');
   for (const p of jobs()) t.pid(p.pid);
-  process.kill(run.supervisor_pid!, 'SIGKILL');
+  signalIdentity({ pid: run.supervisor_pid!, starttime: run.supervisor_starttime! }, 'SIGKILL');
   await waitFor(() => t.alive().length === 0, 'the sentinel to tear the run down', 20_000);
   const row = await waitFor(() => (runRow(home, runId)?.status === 'lost' ? runRow(home, runId) : undefined), 'the loss recorded');
   assert.equal(row.stop_reason, 'supervisor-lost');

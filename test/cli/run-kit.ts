@@ -9,6 +9,7 @@ import { isAlive } from '../../src/proc/identity.ts';
 import { readStat } from '../../src/proc/stat.ts';
 import { startCorral, type CorralProcess } from '../helpers/corral.ts';
 import { findByToken, waitFor, type Tracker } from '../helpers/procs.ts';
+import { signalIdentity } from '../../src/proc/signal.ts';
 
 /** A job script in a temp dir: its output goes nowhere, so nothing holds the test's pipes to corral open. */
 export function jobScript(body: string): string {
@@ -88,7 +89,7 @@ export async function loseRun(t: Tracker, home: string, live: LiveRun, count: nu
   // Stopped first, the supervisor cannot start a new sentinel when the first one dies.
   live.corral.child.kill('SIGSTOP');
   t.cgroup(run.cgroup); // nothing tears a lost run down: the test removes its empty cgroup at the end
-  process.kill(run.sentinel_pid!, 'SIGKILL');
+  signalIdentity({ pid: run.sentinel_pid!, starttime: run.sentinel_starttime! }, 'SIGKILL');
   await waitFor(() => !isAlive({ pid: run.sentinel_pid!, starttime: run.sentinel_starttime! }), 'the sentinel to die');
   live.corral.child.kill('SIGKILL');
   await exitOf(live);

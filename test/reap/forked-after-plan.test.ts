@@ -12,6 +12,7 @@ import { readStat } from '../../src/proc/stat.ts';
 import { FIXTURES, runCorral, startCorral, tempHome } from '../helpers/corral.ts';
 import { Tracker, findByToken, waitFor } from '../helpers/procs.ts';
 import { skipOrFail } from '../helpers/skip.ts';
+import { signalIdentity } from '../../src/proc/signal.ts';
 
 const t = new Tracker();
 after(async () => assert.deepEqual(await t.cleanup(), [], 'nothing the tests started is left'));
@@ -42,7 +43,7 @@ test("reap --run leaves another user's processes alone, including the ones born 
   // sentinel so that nothing tears the run down, then the supervisor
   process.kill(sup.child.pid!, 'SIGSTOP');
   await waitFor(() => readStat(sup.child.pid!)?.state === 'T', 'the supervisor to stop');
-  process.kill(run.sentinel_pid!, 'SIGKILL');
+  signalIdentity({ pid: run.sentinel_pid!, starttime: run.sentinel_starttime! }, 'SIGKILL');
   await waitFor(() => !isAlive({ pid: run.sentinel_pid!, starttime: run.sentinel_starttime! }), 'the sentinel to die');
   const gone = new Promise((r) => sup.child.once('exit', r));
   sup.child.kill('SIGKILL');

@@ -11,6 +11,7 @@ import { readStat } from '../../src/proc/stat.ts';
 import { FIXTURES, startCorral, tempHome } from '../helpers/corral.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
 import { requireInCI } from '../helpers/skip.ts';
+import { signalIdentity } from '../../src/proc/signal.ts';
 
 export const STRAY_FIXTURES = join(FIXTURES, 'strays');
 export const NOBODY = 65534;
@@ -110,7 +111,7 @@ export async function makeStrays(t: Tracker): Promise<StrayKit> {
   corral.child.kill('SIGSTOP');
   await waitFor(() => readStat(corral.child.pid!)?.state === 'T', 'the supervisor to stop');
   t.cgroup(run.cgroup); // nothing tears a lost run down: the test removes its empty cgroup at the end
-  process.kill(run.sentinel_pid!, 'SIGKILL');
+  signalIdentity({ pid: run.sentinel_pid!, starttime: run.sentinel_starttime! }, 'SIGKILL');
   const dead = (pid: number, starttime: number | null) => {
     const st = readStat(pid);
     return !st || st.starttime !== starttime || st.state === 'Z';
