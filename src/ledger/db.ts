@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { MIGRATIONS } from './migrations.ts';
 import { ledgerPath } from './location.ts';
 import { checkOwnPath, secureHome } from './home-safety.ts';
-import { ledgerAccessError } from './ledger-errors.ts';
+import { ledgerAccessError, sqliteCode, SQLITE } from './ledger-errors.ts';
 
 // node:sqlite prints an ExperimentalWarning on some 22.x/24.x releases; corral's output is for people
 // and scripts, so that one warning is dropped and every other warning is kept.
@@ -37,9 +37,10 @@ export function openLedger(path = ledgerPath(), opts: OpenOptions = {}): Db {
     } finally {
       closeSync(fd);
     }
-    const db = new DatabaseSync(path, { timeout: 5000 });
+    const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
     try {
-      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+      enterWal(db);
+      db.exec('PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
       migrate(db);
     } catch (e) {
       db.close();
@@ -48,6 +49,31 @@ export function openLedger(path = ledgerPath(), opts: OpenOptions = {}): Db {
     return db;
   } catch (e) {
     throw ledgerAccessError(e, path, 'write');
+  }
+}
+
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * `PRAGMA journal_mode = WAL` with the same patience as any other lock. Turning a new ledger to WAL needs
+ * the file to itself, and SQLite answers SQLITE_BUSY at once, without its busy handler, while another
+ * connection has it open: a `corral run` that made a new home's ledger while `corral ps`, the dashboard or
+ * a test read it failed with "another process holds a lock" (12 of 60 tries against a reader in a loop).
+ * So it is retried every 10 ms for up to the busy timeout; once the file is in WAL it stays so, and later
+ * opens pass at once. A file system where WAL cannot be had leaves the mode as it was, as before.
+ */
+export function enterWal(db: Db, timeoutMs = BUSY_TIMEOUT_MS): void {
+  const deadline = performance.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      return;
+    } catch (e) {
+      const code = sqliteCode(e);
+      if ((code !== SQLITE.BUSY && code !== SQLITE.LOCKED) || performance.now() >= deadline) throw e;
+    }
+    Atomics.wait(pause, 0, 0, 10); // opening the ledger is synchronous: a bounded sleep of this thread
   }
 }
 
