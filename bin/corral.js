@@ -38,17 +38,16 @@ function freshBundle() {
   const word = argv.find((a) => !a.startsWith('-'));
   const dir = fileURLToPath(root);
   // an installed package has no src/ but lib/bundle/, made at npm pack, whose manifest lists no sources
-  const bundleDir = existsSync(`${dir}src/cli/main.ts`) ? 'build/cli' : 'lib/bundle';
-  let bundles;
+  const [manifestDir, bundleDir] = existsSync(`${dir}src/cli/main.ts`) ? ['build', 'build/cli'] : ['lib/bundle', 'lib/bundle'];
   try {
-    bundles = JSON.parse(readFileSync(`${dir}${bundleDir === 'build/cli' ? 'build' : bundleDir}/manifest.json`, 'utf8')).bundles;
+    const { bundles } = JSON.parse(readFileSync(`${dir}${manifestDir}/manifest.json`, 'utf8'));
+    if (word === undefined || !Object.hasOwn(bundles, word)) return undefined;
+    for (const [file, [size, mtime]] of Object.entries(bundles[word])) {
+      const st = statSync(dir + file, { throwIfNoEntry: false });
+      if (st?.size !== size || st.mtimeMs !== mtime) return undefined;
+    }
   } catch {
-    return undefined;
-  }
-  if (word === undefined || !bundles || !Object.hasOwn(bundles, word)) return undefined;
-  for (const [file, [size, mtime]] of Object.entries(bundles[word])) {
-    const st = statSync(dir + file, { throwIfNoEntry: false });
-    if (st?.size !== size || st.mtimeMs !== mtime) return undefined;
+    return undefined; // no manifest, or not one this bin can read: the sources
   }
   return `${dir}${bundleDir}/${word}.cjs`;
 }
