@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { checkOwnPath, secureHome } from '../ledger/home-safety.ts';
 import { ledgerAccessError } from '../ledger/ledger-errors.ts';
-import { enterWal, type Db } from '../ledger/db.ts';
+import { BUSY_TIMEOUT_MS, enterWal, type Db } from '../ledger/db.ts';
 import { guardStatePath } from './state-path.ts';
 
 /** The guard's schema; append steps, never edit one (user_version counts them). */
@@ -36,7 +36,7 @@ export function openGuardState(path = guardStatePath()): Db {
     } finally {
       closeSync(fd);
     }
-    const db = new DatabaseSync(path, { timeout: 5000 });
+    const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
     enterWal(db); // the dashboard and `corral guard --status` may read it while the guard makes it
     db.exec('PRAGMA synchronous = NORMAL;');
     migrateState(db);

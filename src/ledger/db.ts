@@ -52,7 +52,8 @@ export function openLedger(path = ledgerPath(), opts: OpenOptions = {}): Db {
   }
 }
 
-const BUSY_TIMEOUT_MS = 5000;
+/** How long a statement waits for another connection's lock: the ledger's and the guard state's. */
+export const BUSY_TIMEOUT_MS = 5000;
 
 /**
  * `PRAGMA journal_mode = WAL` with the same patience as any other lock. Turning a new ledger to WAL needs
@@ -96,8 +97,8 @@ export function openLedgerToRead(path = ledgerPath(), opts: OpenOptions = {}): D
     return db;
   }
   const tries: (() => Db)[] = [
-    () => new DatabaseSync(path, { timeout: 5000 }),
-    () => new DatabaseSync(path, { readOnly: true, timeout: 5000 }),
+    () => new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS }),
+    () => new DatabaseSync(path, { readOnly: true, timeout: BUSY_TIMEOUT_MS }),
     () => new DatabaseSync(new URL(`${pathToFileURL(path).href}?immutable=1`), { readOnly: true }),
   ];
   let last: unknown;

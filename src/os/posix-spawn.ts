@@ -111,6 +111,11 @@ export interface NativeSpawnRequest {
   stdio: NativeFd[];
 }
 
+/** An environment as posix_spawn takes it: NAME=value strings, unset variables left out. */
+export function envStrings(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+}
+
 /** The child's pid and corral's ends of its pipes (null where that fd is /dev/null); or exec's errno. */
 export type NativeSpawnResult = { pid: number; fds: [number | null, number | null, number | null] } | { errno: number };
 

@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { readStat } from '../proc/stat.ts';
 import type { Identity } from '../proc/identity.ts';
 import { selfCommand } from './self-command.ts';
-import { loadLibc } from '../os/ffi.ts';
-import { loadSpawnLib, posixSpawnSync, type NativeFd } from '../os/posix-spawn.ts';
+import { envStrings, posixSpawnSync, type NativeFd } from '../os/posix-spawn.ts';
 import { NativeChild, watchNativeChild } from './native-child.ts';
-import { NODE_SPAWN_VAR } from './spawn-job.ts';
+import { nativeSpawnLib } from './spawn-job.ts';
 import './reaper.ts'; // before any spawn: it records every child Node starts
 
 /** The sentinel's file descriptors: its copy of the run's scope, and corral's own stderr for the summary. */
@@ -73,12 +72,11 @@ export function startSentinel(runId: string, logDir: string, scopeFd: number): S
  * of every run's start here); CORRAL_NODE_SPAWN=1 or bindings that cannot load keep Node's (null).
  */
 function nativeSentinel(args: string[], env: NodeJS.ProcessEnv, stdio: NativeFd[]): NativeChild | null {
-  const lib = process.env[NODE_SPAWN_VAR] === '1' ? null : loadSpawnLib();
-  if (!lib || !loadLibc()) return null;
-  const envList = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  const lib = nativeSpawnLib();
+  if (!lib) return null;
   let result;
   try {
-    result = posixSpawnSync(lib, { file: '/bin/sh', argv: ['/bin/sh', ...args], env: envList, stdio });
+    result = posixSpawnSync(lib, { file: '/bin/sh', argv: ['/bin/sh', ...args], env: envStrings(env), stdio });
   } catch {
     return null;
   }

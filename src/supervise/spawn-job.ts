@@ -3,7 +3,7 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CGROUP_ENTER_SCRIPT } from '../os/cgroup.ts';
 import { ERRNO_NAMES, loadLibc } from '../os/ffi.ts';
-import { loadSpawnLib, posixSpawn, type NativeStdio } from '../os/posix-spawn.ts';
+import { envStrings, loadSpawnLib, posixSpawn, type NativeStdio } from '../os/posix-spawn.ts';
 import { failNativeChild, NativeChild, watchNativeChild } from './native-child.ts';
 import { readStat } from '../proc/stat.ts';
 import { JOB_ID_VAR, RUN_ID_VAR } from '../proc/markers.ts';
@@ -76,10 +76,15 @@ export async function spawnJob(spec: SpawnSpec): Promise<Spawned> {
  * CORRAL_NODE_SPAWN=1, and a job that shares corral's terminal (not detached: the caller decides).
  */
 function nativeStdio(stdio: StdioOptions): [NativeStdio, NativeStdio, NativeStdio] | null {
-  if (process.env[NODE_SPAWN_VAR] === '1' || !loadSpawnLib() || !loadLibc()) return null;
+  if (!nativeSpawnLib()) return null;
   const three = typeof stdio === 'string' ? [stdio, stdio, stdio] : stdio;
   if (three.length !== 3 || !three.every((s) => s === 'ignore' || s === 'pipe' || s === 'inherit')) return null;
   return three as [NativeStdio, NativeStdio, NativeStdio];
+}
+
+/** The posix_spawn bindings, or null for Node's spawn: CORRAL_NODE_SPAWN=1, or bindings that cannot load. */
+export function nativeSpawnLib(): ReturnType<typeof loadSpawnLib> {
+  return process.env[NODE_SPAWN_VAR] === '1' || !loadLibc() ? null : loadSpawnLib();
 }
 
 /**
@@ -90,10 +95,9 @@ function nativeStdio(stdio: StdioOptions): [NativeStdio, NativeStdio, NativeStdi
  */
 async function spawnNative(file: string, args: string[], env: NodeJS.ProcessEnv, cwd: string | undefined, stdio: [NativeStdio, NativeStdio, NativeStdio]): Promise<NativeChild | null> {
   const path = file.includes('/') ? file : searchPath(file, env.PATH ?? '/usr/bin:/bin', cwd);
-  const envList = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   let result;
   try {
-    result = typeof path === 'number' ? { errno: path } : await posixSpawn(loadSpawnLib()!, { file: path, argv: [file, ...args], env: envList, cwd, stdio });
+    result = typeof path === 'number' ? { errno: path } : await posixSpawn(nativeSpawnLib()!, { file: path, argv: [file, ...args], env: envStrings(env), cwd, stdio });
   } catch {
     return null;
   }
