@@ -24,7 +24,7 @@
  * when build/ is up to date; --package writes lib/bundle/ for npm pack, after scripts/build-lib.ts)
  */
 import type { Plugin } from 'esbuild';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -95,10 +95,11 @@ function upToDate(): boolean {
   try {
     const old = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8')) as typeof manifest;
     if (old.version !== 1 || old.builder?.[0] !== builder.size || old.builder[1] !== builder.mtimeMs) return false;
-    return [...table.keys()].every((word) => Object.entries(old.bundles[word] ?? { '': [-1, -1] }).every(([file, [size, mtime]]) => {
+    const fresh = ([file, [size, mtime]]: [string, [number, number]]) => {
       const st = statSync(join(ROOT, file), { throwIfNoEntry: false });
-      return st?.size === size && st.mtimeMs === mtime && statSync(join(OUT, CLI_OUT, `${word}.cjs`), { throwIfNoEntry: false })?.isFile();
-    }));
+      return st?.size === size && st.mtimeMs === mtime;
+    };
+    return [...table.keys()].every((word) => old.bundles[word] !== undefined && existsSync(join(OUT, CLI_OUT, `${word}.cjs`)) && Object.entries(old.bundles[word]).every(fresh));
   } catch {
     return false;
   }
