@@ -1,5 +1,5 @@
 import type { StdioOptions } from 'node:child_process';
-import { createJobCgroup, jobCgroupPath } from '../os/cgroup.ts';
+import { createJobCgroup, jobCgroupPath, warmCgroupMigration } from '../os/cgroup.ts';
 import type { Db } from '../ledger/db.ts';
 import { addEvent } from '../ledger/events.ts';
 import { finishAttempt, insertAttempt, insertJob, updateJob } from '../ledger/jobs.ts';
@@ -130,6 +130,7 @@ export class JobRunner {
     const cgroup = this.ctx.runCgroup ? jobCgroupPath(this.ctx.runCgroup, suffix) : null;
     insertJob(db, { id: this.id, run_id: runId, role: s.role, name: s.name, argv: JSON.stringify(s.argv), gpus: s.gpus ?? null, cgroup, log_path: s.logPath ?? null, item: s.item ?? null, stage: s.stage ?? null, state: 'running', started_at: Date.now() });
     if (this.ctx.runCgroup) {
+      warmCgroupMigration(this.ctx.runCgroup);
       try {
         this.cgroup = await createJobCgroup(this.ctx.runCgroup, suffix);
       } catch (e) {

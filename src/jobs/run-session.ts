@@ -10,7 +10,7 @@ import { describeLedgerFault, ledgerAccessError } from '../ledger/ledger-errors.
 import { patientDb, persistFinal, writeTogether, type LedgerFaults } from '../ledger/patient-db.ts';
 import { getRun, insertRun, updateRun, type RunStatus } from '../ledger/runs.ts';
 import { runState } from '../ledger/run-state.ts';
-import { removeCgroup, setUpRunCgroup, sweepStaleRunCgroups, type Containment } from '../os/cgroup.ts';
+import { removeCgroup, setUpRunCgroup, sweepStaleRunCgroups, warmCgroupMigration, type Containment } from '../os/cgroup.ts';
 import { setChildSubreaper } from '../os/ffi.ts';
 import { readStat } from '../proc/stat.ts';
 import { currentBootId, ticksNow } from '../proc/clock.ts';
@@ -91,6 +91,8 @@ export class RunSession {
       this.subreaper = false;
     }
     this.containment = setUpRunCgroup(this.id);
+    // the kernel's wait before the first job enters its cgroup, overlapped with the rest of the set-up
+    if (this.containment.kind === 'cgroup') warmCgroupMigration(this.containment.runDir);
     // empty cgroups that crashed runs of this ledger left beside ours: rmdir only, and only for runs that are over
     if (this.containment.kind === 'cgroup') sweepStaleRunCgroups(dirname(this.containment.runDir), (id) => { const r = getRun(this.db, id); return !r || runState(r).status === 'running'; });
     this.sentinel = this.startSentinel(process.getuid?.() ?? null);

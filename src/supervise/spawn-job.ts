@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CGROUP_ENTER_SCRIPT } from '../os/cgroup.ts';
+import { CGROUP_ENTER_SCRIPT, noteCgroupEntry } from '../os/cgroup.ts';
 import { ERRNO_NAMES, loadLibc } from '../os/ffi.ts';
 import { envStrings, loadSpawnLib, posixSpawn, type NativeStdio } from '../os/posix-spawn.ts';
 import { failNativeChild, NativeChild, watchNativeChild } from './native-child.ts';
@@ -65,6 +65,7 @@ export async function spawnJob(spec: SpawnSpec): Promise<Spawned> {
   const child = (native && (await spawnNative(file, args, env, spec.cwd, native))) || spawn(file, args, { env, cwd: spec.cwd, detached, stdio: spec.stdio ?? 'inherit' });
   // spawn() failures (ENOENT, EACCES) arrive as an 'error' event with no pid.
   const pid = child.pid;
+  if (spec.cgroup && pid !== undefined) noteCgroupEntry();
   if (pid === undefined) return { child, leader: { pid: -1, starttime: -1 } };
   const st = readStat(pid);
   return { child, leader: { pid, starttime: st?.starttime ?? -1 } };

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { cgroupPids, createJobCgroup, findCgroup2Mount, isPopulated, killCgroup, removeCgroup, setUpRunCgroup, sweepStaleRunCgroups } from '../../src/os/cgroup.ts';
+import { cgroupPids, createJobCgroup, findCgroup2Mount, isPopulated, killCgroup, noteCgroupEntry, removeCgroup, setUpRunCgroup, sweepStaleRunCgroups, warmCgroupMigration } from '../../src/os/cgroup.ts';
 import { newRunId } from '../../src/ledger/ids.ts';
 import { Tracker, waitFor } from '../helpers/procs.ts';
 import { skipOrFail } from '../helpers/skip.ts';
@@ -79,6 +79,40 @@ test('sweepStaleRunCgroups removes only empty corral-<runid> cgroups of runs tha
   } finally {
     child.kill('SIGKILL');
     await waitFor(() => !isPopulated(busy), 'the busy cgroup to empty');
+    removeCgroup(c.runDir);
+  }
+});
+
+/*
+ * Issue 15: before a job enters its cgroup, the supervisor moves itself into the cgroup it is already in, on
+ * a worker thread, so the kernel's slow first migration is over by the time the job's shell writes its pid.
+ * What is written where is checked on a stand-in directory (the write goes to the run cgroup's parent's
+ * cgroup.procs); in a real cgroup, the supervisor stays where it was.
+ */
+test('warmCgroupMigration writes only the supervisor pid to its own cgroup.procs, once per quiet spell, and moves nothing', async (ctx) => {
+  const { mkdtempSync, mkdirSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const parent = mkdtempSync(join(tmpdir(), 'corral-warm-'));
+  try {
+    writeFileSync(join(parent, 'cgroup.procs'), '');
+    mkdirSync(join(parent, 'corral-run'));
+    assert.equal(warmCgroupMigration(join(parent, 'corral-run'), 0), true);
+    await waitFor(() => readFileSync(join(parent, 'cgroup.procs'), 'utf8') === String(process.pid), 'the supervisor pid in the parent cgroup.procs');
+    noteCgroupEntry();
+    assert.equal(warmCgroupMigration(join(parent, 'corral-run'), 60_000), false, 'a job that just entered its cgroup keeps the path warm: no second write');
+    assert.equal(warmCgroupMigration(join(parent, 'missing', 'corral-run'), 0), false, 'no cgroup.procs: nothing sent, no error');
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
+  const c = setUpRunCgroup(newRunId(), {});
+  if (c.kind !== 'cgroup') return skipOrFail(ctx, `no writable cgroup2 here: ${c.reason}`);
+  try {
+    const before = readFileSync('/proc/self/cgroup', 'utf8');
+    assert.equal(warmCgroupMigration(c.runDir, 0), true);
+    await waitFor(() => readFileSync(join(c.runDir, '..', 'cgroup.procs'), 'utf8').split('\n').includes(String(process.pid)), 'this process listed in its own cgroup');
+    assert.equal(readFileSync('/proc/self/cgroup', 'utf8'), before, 'the supervisor stays in its cgroup');
+    assert.deepEqual(cgroupPids(c.runDir), [], 'nothing entered the run cgroup');
+  } finally {
     removeCgroup(c.runDir);
   }
 });
