@@ -25,17 +25,20 @@ if (major < 22 || (major === 22 && minor < 18)) {
 module.enableCompileCache?.();
 const root = new URL('../', import.meta.url).href;
 const argv = process.argv.slice(2);
+// The command word main() dispatches on (the first non-option): it picks the bundle and the V8 flags.
+const word = argv.find((a) => !a.startsWith('-'));
+const { loadBundle, setCommandFlags } = module.createRequire(import.meta.url)('./bundle-loader.cjs');
+setCommandFlags(word);
 
 /*
  * A checkout built by `npm ci` (scripts/build-bundle.ts) has each command as one CommonJS file under
  * build/cli/, which loads in a fraction of the time of src/'s ~80 modules. It is used only while every
  * file it was made from is as it was then (size and mtime, from build/manifest.json): after an edit, src/
  * runs, never a stale bundle. The installed package has the same under lib/bundle/ (made at npm pack).
- * The command word is the one main() dispatches on (the first non-option).
+ * bin/bundle-loader.cjs loads it, with the code cache the build made for it where there is one.
  */
 function freshBundle() {
   if (process.env.CORRAL_NO_BUNDLE === '1') return undefined;
-  const word = argv.find((a) => !a.startsWith('-'));
   const dir = fileURLToPath(root);
   // an installed package has no src/ but lib/bundle/, made at npm pack, whose manifest lists no sources
   const [manifestDir, bundleDir] = existsSync(`${dir}src/cli/main.ts`) ? ['build', 'build/cli'] : ['lib/bundle', 'lib/bundle'];
@@ -55,16 +58,6 @@ const bundle = freshBundle();
 const bundled = bundle && loadBundle(bundle);
 if (bundled) await bundled.main(argv);
 else await runSources();
-
-/** The bundle's exports; undefined when it went away after the manifest was read (a rebuild under way). */
-function loadBundle(file) {
-  try {
-    return module.createRequire(import.meta.url)(file);
-  } catch (e) {
-    if (existsSync(file)) throw e;
-    return undefined;
-  }
-}
 
 async function runSources() {
   // corral's own modules import each other by relative path (./x.ts in src/, ./x.js in lib/): such a URL is

@@ -24,7 +24,11 @@
  * when build/ is up to date; --package writes lib/bundle/ for npm pack, after scripts/build-lib.ts)
  */
 import type { Plugin } from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -88,13 +92,49 @@ try {
 }
 
 const table = commands();
-const builder = statSync(fileURLToPath(import.meta.url));
+const LOADER = join(ROOT, 'bin', 'bundle-loader.cjs');
+// what makes the bundles besides their sources: this script, and the loader the code caches are made by
+const builder = [fileURLToPath(import.meta.url), LOADER].flatMap((f) => {
+  const st = statSync(f);
+  return [st.size, st.mtimeMs];
+});
+const { BUILD_TAG } = createRequire(import.meta.url)(LOADER) as { BUILD_TAG: string };
+// every bundle of this build ends with its id, and so does the first line of each code cache made here
+const BUILD_ID = randomBytes(8).toString('hex');
+
+/**
+ * The commands whose start-up counts, each with the work its code cache is made from (bin/bundle-loader.cjs
+ * says why): the run the start-up benchmark times.
+ */
+const WARM_UPS: Record<string, string[]> = { run: ['run', '-q', '--', 'true'] };
+
+/**
+ * Runs `argv` once from the staged bundle, in a child Node as bin/corral.js would (no V8 flags beyond the
+ * command's own: NODE_OPTIONS is dropped, as V8 would refuse the cache under other flags) with a scratch
+ * corral home, and keeps the code cache it writes at exit. A warm-up that fails leaves no cache: the
+ * command then compiles as it goes, as it did before caches existed.
+ */
+function warmUp(file: string, argv: string[]): void {
+  const home = mkdtempSync(join(tmpdir(), 'corral-warm-up-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, CORRAL_HOME: home, NO_COLOR: '1' };
+  delete env.NODE_OPTIONS;
+  try {
+    const script = `require(${JSON.stringify(LOADER)}).warmUp(${JSON.stringify(file)}, ${JSON.stringify(`${file}.cache`)}, ${JSON.stringify(argv)})`;
+    const r = spawnSync(process.execPath, ['-e', script], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 60_000 });
+    if (r.status !== 0 || !existsSync(`${file}.cache`)) {
+      rmSync(`${file}.cache`, { force: true });
+      log(`no code cache for ${relative(OUT, file)}: its warm-up (corral ${argv.join(' ')}) ${r.error ? r.error.message : `exited ${r.status ?? r.signal}`} ${r.stderr.trim()}`);
+    }
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
 
 /** True when build/ holds every command's bundle, made by this script from sources all unchanged since. */
 function upToDate(): boolean {
   try {
     const old = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8')) as typeof manifest;
-    if (old.version !== 1 || old.builder?.[0] !== builder.size || old.builder[1] !== builder.mtimeMs) return false;
+    if (old.version !== 1 || JSON.stringify(old.builder) !== JSON.stringify(builder)) return false;
     const fresh = ([file, [size, mtime]]: [string, [number, number]]) => {
       const st = statSync(join(ROOT, file), { throwIfNoEntry: false });
       return st?.size === size && st.mtimeMs === mtime;
@@ -113,14 +153,14 @@ if (!PACKAGE && !process.argv.includes('--force') && upToDate()) {
 const staging = `${OUT}.partial-${process.pid}`;
 rmSync(staging, { recursive: true, force: true });
 mkdirSync(join(staging, CLI_OUT), { recursive: true });
-const manifest: { version: 1; builder: [number, number]; bundles: Record<string, Record<string, [number, number]>> } = { version: 1, builder: [builder.size, builder.mtimeMs], bundles: {} };
+const manifest: { version: 1; builder: number[]; bundles: Record<string, Record<string, [number, number]>> } = { version: 1, builder, bundles: {} };
 try {
   for (const [word, module] of table) {
     const out = join(staging, CLI_OUT, `${word}.cjs`);
     const result = await build({
       stdin: { contents: `export { main } from ${JSON.stringify(MAIN)};\n`, resolveDir: ROOT, loader: 'ts', sourcefile: 'bundle-entry.ts' },
       absWorkingDir: ROOT, bundle: true, platform: 'node', format: 'cjs', target: 'node22', outfile: out, logLevel: 'error', metafile: true,
-      external: ['koffi'], banner: { js: BANNER }, plugins: [bundleSources(module, table)],
+      external: ['koffi'], banner: { js: BANNER }, footer: { js: `${BUILD_TAG}${BUILD_ID}` }, plugins: [bundleSources(module, table)],
     });
     const inputs: Record<string, [number, number]> = {};
     for (const input of Object.keys(result.metafile.inputs)) {
@@ -130,6 +170,7 @@ try {
     }
     manifest.bundles[word] = PACKAGE ? {} : inputs;
   }
+  for (const [word, argv] of Object.entries(WARM_UPS)) if (table.has(word)) warmUp(join(staging, CLI_OUT, `${word}.cjs`), argv);
   writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
   rmSync(OUT, { recursive: true, force: true });
   renameSync(staging, OUT); // whole or not at all: bin/corral.js never sees half a build

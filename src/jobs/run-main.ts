@@ -47,6 +47,8 @@ export async function runMain(opts: RunOptions): Promise<RunResult> {
   // pass holds a /proc snapshot while it allocates, and V8 doubled the new space whenever survivors added
   // up, for good (7 -> 13 MiB within a minute beside 2,100 processes, on towards 128). The survivors go to
   // the old generation instead, whose collections free them. Read at each would-be growth: no restart.
+  // bin/bundle-loader.cjs has set it already for `corral run` (before the code is compiled, for the code
+  // cache); setting it again to the same value changes nothing, and covers a run started any other way.
   setFlagsFromString('--semi-space-growth-factor=1');
   opts.onStart?.(session);
   const ctx = session.context();

@@ -58,3 +58,37 @@ test('a bundled run supervises its job, and its sentinel runs the bin/corral.js 
     assert.ok(sentinel?.includes(` ${BIN}`), `the sentinel runs ${BIN}: ${sentinel}`);
   });
 });
+
+/*
+ * Issue 15: the run bundle's V8 code cache (bin/bundle-loader.cjs), made at build time by a warm-up run,
+ * holds every function that run compiled. bin takes it only for the build it was made with, and a cache
+ * V8 refuses (another Node, other flags, damaged) only costs the compile it would have saved.
+ */
+test('the run bundle comes with a code cache from a warm-up run, used only for its own build, and a refused one changes nothing but time', () => {
+  execFileSync(process.execPath, [join(copy, 'scripts', 'build-bundle.ts'), '--quiet', '--force']);
+  const runBundle = join(copy, 'build', 'cli', 'run.cjs');
+  const cacheFile = `${runBundle}.cache`;
+  const cache = readFileSync(cacheFile);
+  const firstLine = cache.toString('latin1', 0, cache.indexOf(10));
+  assert.match(firstLine, /^\/\/ corral-build [0-9a-f]{16}$/);
+  assert.equal(readFileSync(runBundle, 'utf8').trimEnd().split('\n').pop(), firstLine, "the bundle ends with its build's id");
+  assert.ok(cache.length > 100_000, `the cache holds the run's compiled functions, not only the top level: ${cache.length} bytes`);
+  const run = () => spawnSync(process.execPath, [BIN, 'run', '-q', '--', 'sh', '-c', 'exit 7'], {
+    env: { ...process.env, CORRAL_HOME: tempHome(), NO_COLOR: '1', CORRAL_DEBUG_BUNDLE: '1' }, encoding: 'utf8', timeout: 60_000,
+  });
+  const used = run();
+  assert.equal(used.status, 7, used.stderr);
+  assert.match(used.stderr, /run\.cjs: code cache used$/m);
+  try {
+    writeFileSync(cacheFile, Buffer.concat([Buffer.from('// corral-build 0123456789abcdef\n'), cache.subarray(firstLine.length + 1)]));
+    const other = run();
+    assert.equal(other.status, 7, other.stderr);
+    assert.match(other.stderr, /run\.cjs: no code cache of this build: loaded by require\(\)$/m, "another build's cache is never used");
+    writeFileSync(cacheFile, Buffer.concat([Buffer.from(`${firstLine}\n`), Buffer.alloc(cache.length - firstLine.length - 1, 0x5a)]));
+    const refused = run();
+    assert.equal(refused.status, 7, refused.stderr);
+    assert.match(refused.stderr, /run\.cjs: code cache refused by V8/m, 'a damaged cache is refused, and the run goes on');
+  } finally {
+    writeFileSync(cacheFile, cache);
+  }
+});

@@ -38,7 +38,7 @@ test('npm pack, then npm install -g into a prefix with the system Node: the pack
   if (!existsSync(SYSTEM_NPM) || !existsSync('/usr/bin/node')) return skipOrFail(t, 'no system Node/npm (/usr/bin/node, /usr/bin/npm; .ci/install-tools installs Debian\'s)');
   const tgz = packed();
   const files = execFileSync('tar', ['tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  for (const need of ['package/bin/corral.js', 'package/lib/cli/main.js', 'package/lib/supervise/sentinel.js', 'package/lib/web/assets/index.html', 'package/lib/bundle/run.cjs', 'package/lib/bundle/manifest.json', 'package/package.json']) assert.ok(files.includes(need), `${need} is packed`);
+  for (const need of ['package/bin/corral.js', 'package/lib/cli/main.js', 'package/lib/supervise/sentinel.js', 'package/lib/web/assets/index.html', 'package/lib/bundle/run.cjs', 'package/lib/bundle/run.cjs.cache', 'package/lib/bundle/manifest.json', 'package/package.json']) assert.ok(files.includes(need), `${need} is packed`);
   assert.deepEqual(files.filter((f) => /^package\/(src|test|bench|scripts|examples|docs)\//.test(f)), [], 'no sources, tests, bench, scripts or fixtures in the package');
 
   const prefix = join(work, 'prefix');
@@ -50,10 +50,11 @@ test('npm pack, then npm install -g into a prefix with the system Node: the pack
   const home = tempHome();
   const exe = execFileSync(corral, ['run', '--', 'sh', '-c', 'readlink /proc/$PPID/exe'], { env: { ...SYSTEM_ENV, CORRAL_HOME: home }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   assert.match(exe, /\/lib\/node_modules\/corral\/node_modules\/node-linux-(x64|arm64)\/bin\/node$/, exe);
-  // the installed corral runs the command's bundle (lib/bundle/run.cjs, made at npm pack), not lib/'s modules
-  const loads = spawnSync(corral, ['run', '-q', '--', 'true'], { env: { ...SYSTEM_ENV, CORRAL_HOME: home, NODE_DEBUG: 'module' }, encoding: 'utf8' });
+  // the installed corral runs the command's bundle (lib/bundle/run.cjs, made at npm pack), not lib/'s modules,
+  // with the code cache made beside it at npm pack, which the package's own Node takes
+  const loads = spawnSync(corral, ['run', '-q', '--', 'true'], { env: { ...SYSTEM_ENV, CORRAL_HOME: home, CORRAL_DEBUG_BUNDLE: '1' }, encoding: 'utf8' });
   assert.equal(loads.status, 0, loads.stderr);
-  assert.match(loads.stderr, /load "[^"]*\/lib\/node_modules\/corral\/lib\/bundle\/run\.cjs"/, 'the run bundle is loaded');
+  assert.match(loads.stderr, /corral: [^\n]*\/lib\/node_modules\/corral\/lib\/bundle\/run\.cjs: code cache used$/m, 'the run bundle is loaded, with its code cache');
   assert.ok(realpathSync(exe).startsWith(realpathSync(prefix)), exe);
 
   // SIGKILL of the installed supervisor: its sentinel (Node and the installed bin/corral.js, running lib/) tears the job down
