@@ -55,7 +55,7 @@ function readCache(file, id) {
 }
 
 /**
- * The bundle's exports; undefined when the file went away after the manifest was read (a rebuild under
+ * The bundle's exports; undefined when the file went away after its list was read (a rebuild under
  * way). `writeCache` (the build's warm-up only): at exit, write the code cache of everything compiled to
  * that path.
  */

@@ -1,7 +1,8 @@
 /*
  * `npm run build:bundle` (run by `npm ci` through prepare, and before the tests and the benchmarks) →
  * build/cli/COMMAND.cjs: each command of a checkout as one CommonJS file, with the command's own modules
- * only, and build/manifest.json: the source files each one was made from, with their size and mtime.
+ * only; build/cli/COMMAND.json: the source files it was made from, with their size and mtime (what
+ * bin/corral.js checks); build/manifest.json: all of those, and what made them (for the next build).
  *
  * Why: `corral run -- true` spent 25-35 ms of its start-up loading ~80 separate ES modules (the loader's
  * work per module, and Node's ESM facade of each builtin, which loads getters such as fs.ReadStream's
@@ -139,7 +140,7 @@ function upToDate(): boolean {
       const st = statSync(join(ROOT, file), { throwIfNoEntry: false });
       return st?.size === size && st.mtimeMs === mtime;
     };
-    return [...table.keys()].every((word) => old.bundles[word] !== undefined && existsSync(join(OUT, CLI_OUT, `${word}.cjs`)) && Object.entries(old.bundles[word]).every(fresh));
+    return [...table.keys()].every((word) => old.bundles[word] !== undefined && existsSync(join(OUT, CLI_OUT, `${word}.cjs`)) && existsSync(join(OUT, CLI_OUT, `${word}.json`)) && Object.entries(old.bundles[word]).every(fresh));
   } catch {
     return false;
   }
@@ -169,6 +170,8 @@ try {
       inputs[input] = [st.size, st.mtimeMs];
     }
     manifest.bundles[word] = PACKAGE ? {} : inputs;
+    // what bin/corral.js reads: this command's list alone (the whole manifest is 96 KB of JSON to parse)
+    writeFileSync(join(staging, CLI_OUT, `${word}.json`), `${JSON.stringify(manifest.bundles[word])}\n`);
   }
   for (const [word, argv] of Object.entries(WARM_UPS)) if (table.has(word)) warmUp(join(staging, CLI_OUT, `${word}.cjs`), argv);
   writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest)}\n`);

@@ -4,7 +4,7 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 
 /**
  * The longest duration corral accepts: 3650 days (about 10 years, 3.15e11 ms). Anything longer is a typo,
- * not a plan; the bound keeps every deadline (performance.now() + ms) an exact integer far below
+ * not a plan; the bound keeps every deadline (monotonicMs() + ms) an exact integer far below
  * Number.MAX_SAFE_INTEGER, and rejects what would overflow to Infinity. Long timers are chained
  * (src/supervise/long-timer.ts), so every duration up to this one really waits that long.
  */

@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { UsageError } from './errors.ts';
 import type { PoolItem } from './pool-spec.ts';
+import { monotonicMs } from '../proc/clock.ts';
 
 /**
  * Pool items from three sources: an inline list (YAML or after `:::`), a text file (one item per line),
@@ -149,7 +150,7 @@ function readStream(fd: number, label: string, stream: boolean, deadlineMs: numb
   const chunks: Buffer[] = [];
   let total = 0;
   let sawData = false;
-  const until = performance.now() + deadlineMs;
+  const until = monotonicMs() + deadlineMs;
   const buf = Buffer.alloc(1 << 16);
   for (;;) {
     let n: number;
@@ -168,7 +169,7 @@ function readStream(fd: number, label: string, stream: boolean, deadlineMs: numb
       chunks.push(Buffer.from(buf.subarray(0, n)));
       continue;
     }
-    if (performance.now() > until) {
+    if (monotonicMs() > until) {
       throw new UsageError(`expected the writer of ${label} to send the items and close it within ${Math.round(deadlineMs / 1000)}s, found ${sawData ? 'it still open' : 'no items'}`, 'write the items to a regular file, or make the writer close the FIFO');
     }
     Atomics.wait(PAUSE, 0, 0, 20);

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { LineSplitter, type LineEcho } from './line-echo.ts';
 import { LogFile } from './log-file.ts';
 import { isOpen, writeWithBackpressure } from './std-streams.ts';
+import { monotonicMs } from '../proc/clock.ts';
 
 export interface JobLog {
   pipe(child: JobChild): void;
@@ -52,17 +53,17 @@ export async function attachLog(o: LogOptions): Promise<JobLog> {
   // the separator says how the attempt before ended: the reader of a log wants to know why it restarted
   if (attempt > 1) await file.write(Buffer.from(`--- corral: attempt ${attempt} --- (attempt ${attempt - 1} ${o.previous ?? 'ended'})\n`));
   const pumps: Promise<void>[] = [];
-  let lastActivity = performance.now();
+  let lastActivity = monotonicMs();
 
   const pump = async (src: Readable, out: NodeJS.WritableStream) => {
     const lines = typeof echo === 'object' ? new LineSplitter(echo) : null;
     try {
       for await (const chunk of src as AsyncIterable<Buffer>) {
-        lastActivity = performance.now();
+        lastActivity = monotonicMs();
         await file.write(chunk);
         const shown = lines ? lines.push(chunk) : chunk;
         if (echo && shown.length && isOpen(out)) await writeWithBackpressure(out, shown);
-        lastActivity = performance.now();
+        lastActivity = monotonicMs();
       }
     } catch {
       /* the pipe was destroyed after teardown: nothing more will come */
@@ -79,12 +80,12 @@ export async function attachLog(o: LogOptions): Promise<JobLog> {
     },
     async close() {
       const all = Promise.all(pumps);
-      const started = performance.now();
+      const started = monotonicMs();
       // Drain what the job wrote before it ended (a slow reader may need more than a moment), but a
       // pipe held open by a process that outlived teardown must not hold corral: idle and total bounds.
       while (true) {
-        const idleLeft = lastActivity + IDLE_CLOSE_MS - performance.now();
-        const totalLeft = started + MAX_CLOSE_MS - performance.now();
+        const idleLeft = lastActivity + IDLE_CLOSE_MS - monotonicMs();
+        const totalLeft = started + MAX_CLOSE_MS - monotonicMs();
         if (idleLeft <= 0 || totalLeft <= 0) break;
         let timer: NodeJS.Timeout | undefined;
         const finished = await Promise.race([all.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.min(idleLeft, totalLeft))))]);

@@ -16,6 +16,7 @@ import { attachLog } from './job-log.ts';
 import type { LineEcho } from './line-echo.ts';
 import { DEFAULT_LOG_MAX } from './log-file.ts';
 import { awaitLeaderExit, waitExit } from './leader-exit.ts';
+import { monotonicMs } from '../proc/clock.ts';
 
 export interface JobSpec {
   name: string;
@@ -87,7 +88,7 @@ export class JobRunner {
   private leader: Identity | null = null;
   private stopReason: StopReason | null = null;
   private wake: (() => void) | null = null;
-  /** performance.now() at the job's start: --max-runtime counts on the monotonic clock, not the wall clock */
+  /** monotonicMs() at the job's start: --max-runtime counts on the monotonic clock, not the wall clock */
   private startedMono = 0;
   /** an attempt whose leader outlived its teardown: no further attempt may start beside it */
   private leaderLeft = false;
@@ -138,7 +139,7 @@ export class JobRunner {
         throw e;
       }
     }
-    this.startedMono = performance.now();
+    this.startedMono = monotonicMs();
     let n = 0;
     let lastAttempt: AttemptEnd | undefined;
     let last: AttemptResult | undefined;
@@ -215,7 +216,7 @@ export class JobRunner {
     // Whichever limit comes first ends the attempt; which one it is is known now, not when it fires.
     // Both limits count on the monotonic clock, and through a chained timer: a step of the wall clock
     // does not move them, and a limit past 24.8 days (Node's 2^31 ms) does not fire at once.
-    const runtimeLeft = s.maxRuntimeMs ? Math.max(0, this.startedMono + s.maxRuntimeMs - performance.now()) : undefined;
+    const runtimeLeft = s.maxRuntimeMs ? Math.max(0, this.startedMono + s.maxRuntimeMs - monotonicMs()) : undefined;
     const limit: [number, StopReason] | undefined =
       s.timeoutMs && (runtimeLeft === undefined || s.timeoutMs < runtimeLeft) ? [s.timeoutMs, 'timeout'] : runtimeLeft !== undefined ? [runtimeLeft, 'max-runtime'] : undefined;
     let timer: LongTimer | undefined;
@@ -230,12 +231,12 @@ export class JobRunner {
     timer?.cancel();
     this.wake = null;
     if (first === 'max-runtime') this.stopReason = 'max-runtime';
-    const teardownStarted = performance.now();
+    const teardownStarted = monotonicMs();
     const result = await teardown([this.scope()], {
       signal: s.stopSignal, graceMs: s.graceMs, unkillableMs: this.ctx.unkillableMs, exclude: this.ctx.exclude, abort: this.ctx.abort,
     });
     // Never an unbounded wait: a leader that outlived its teardown (EPERM, D state) is reported, not awaited.
-    const budget = teardownStarted + s.graceMs + this.ctx.unkillableMs - performance.now();
+    const budget = teardownStarted + s.graceMs + this.ctx.unkillableMs - monotonicMs();
     const exit = await awaitLeaderExit(child, exited, this.leader, result.leftovers, budget, this.ctx.abort);
     if (exit.abandoned) {
       this.leaderLeft = true;

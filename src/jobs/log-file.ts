@@ -1,5 +1,5 @@
-import { close, constants, existsSync, fstatSync, mkdirSync, openSync, write } from 'node:fs';
-import { lstat, rename } from 'node:fs/promises';
+import { close, constants, existsSync, fstatSync, lstat, mkdirSync, openSync, rename, write } from 'node:fs';
+import { promisify } from 'node:util';
 import { dirname } from 'node:path';
 import { openForAppend, openForAppendAsync } from '../os/safe-open.ts';
 
@@ -111,8 +111,9 @@ export class LogFile {
   private async rotate(): Promise<void> {
     this.closeFd();
     // rename is atomic and replaces PATH.1: what it held is the part of the log that is given up
-    const dropped = await lstat(`${this.path}.1`).then((st) => st.size, () => 0);
-    await rename(this.path, `${this.path}.1`);
+    // node:fs's callback forms (node:fs/promises loads a dozen modules more into every corral start)
+    const dropped = await promisify(lstat)(`${this.path}.1`).then((st) => st.size, () => 0);
+    await promisify(rename)(this.path, `${this.path}.1`);
     // PATH was just renamed away: if something is there now, someone else put it there
     this.fd = openSync(this.path, FRESH, 0o600);
     this.size = 0;

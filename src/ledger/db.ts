@@ -5,6 +5,7 @@ import { MIGRATIONS } from './migrations.ts';
 import { ledgerPath } from './location.ts';
 import { checkOwnPath, secureHome } from './home-safety.ts';
 import { ledgerAccessError, sqliteCode, SQLITE } from './ledger-errors.ts';
+import { monotonicMs } from '../proc/clock.ts';
 
 // node:sqlite prints an ExperimentalWarning on some 22.x/24.x releases; corral's output is for people
 // and scripts, so that one warning is dropped and every other warning is kept.
@@ -64,7 +65,7 @@ export const BUSY_TIMEOUT_MS = 5000;
  * opens pass at once. A file system where WAL cannot be had leaves the mode as it was, as before.
  */
 export function enterWal(db: Db, timeoutMs = BUSY_TIMEOUT_MS): void {
-  const deadline = performance.now() + timeoutMs;
+  const deadline = monotonicMs() + timeoutMs;
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (;;) {
     try {
@@ -72,7 +73,7 @@ export function enterWal(db: Db, timeoutMs = BUSY_TIMEOUT_MS): void {
       return;
     } catch (e) {
       const code = sqliteCode(e);
-      if ((code !== SQLITE.BUSY && code !== SQLITE.LOCKED) || performance.now() >= deadline) throw e;
+      if ((code !== SQLITE.BUSY && code !== SQLITE.LOCKED) || monotonicMs() >= deadline) throw e;
     }
     Atomics.wait(pause, 0, 0, 10); // opening the ledger is synchronous: a bounded sleep of this thread
   }

@@ -1,5 +1,6 @@
 import type { Db } from './db.ts';
 import { SQLITE, sqliteCode } from './ledger-errors.ts';
+import { monotonicMs } from '../proc/clock.ts';
 
 /**
  * The supervisor's ledger connection. A job's exit status must never be lost to the ledger: a lock held
@@ -73,7 +74,7 @@ export function patientDb(db: Db, onFault: (e: unknown) => void): { db: Db; faul
     onFault(e);
   };
   const attempt = <T>(fn: () => T, write: boolean, skipped: T): T => {
-    const started = performance.now();
+    const started = monotonicMs();
     let delay = 50;
     for (;;) {
       try {
@@ -82,7 +83,7 @@ export function patientDb(db: Db, onFault: (e: unknown) => void): { db: Db; faul
         const kind = retryable(e);
         const inTxn = db.isOpen && db.isTransaction;
         const patience = kind === 'busy' ? ledgerPatienceMs() : SPACE_PATIENCE_MS;
-        if (kind && !inTxn && write && performance.now() - started + delay < patience) {
+        if (kind && !inTxn && write && monotonicMs() - started + delay < patience) {
           sleepSync(delay);
           delay = Math.min(delay * 2, 1000);
           continue;
@@ -137,7 +138,7 @@ export function patientDb(db: Db, onFault: (e: unknown) => void): { db: Db; faul
  * Returns null once written, or the last error when the ledger could not take it.
  */
 export async function persistFinal(write: () => void, patienceMs = ledgerPatienceMs()): Promise<unknown> {
-  const started = performance.now();
+  const started = monotonicMs();
   let delay = 100;
   for (;;) {
     try {
@@ -146,7 +147,7 @@ export async function persistFinal(write: () => void, patienceMs = ledgerPatienc
     } catch (e) {
       const kind = retryable(e);
       const limit = kind === 'busy' ? patienceMs : SPACE_PATIENCE_MS;
-      if (!kind || performance.now() - started + delay >= limit) return e;
+      if (!kind || monotonicMs() - started + delay >= limit) return e;
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 2000);
     }

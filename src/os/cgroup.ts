@@ -1,8 +1,9 @@
-import { close, constants as fsConstants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, write, writeFileSync } from 'node:fs';
+import { close, constants as fsConstants, existsSync, mkdir, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, write, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { RUN_ID_SOURCE } from '../ledger/ids.ts';
 import { parseCgroupV2 } from '../proc/snapshot.ts';
+import { monotonicMs } from '../proc/clock.ts';
 
 /** Where the cgroup2 hierarchy is mounted, parsed from /proc/self/mountinfo. */
 export function findCgroup2Mount(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string | null {
@@ -55,7 +56,7 @@ let lastEntry = -Infinity;
 
 /** A job's process was just sent into its cgroup: the kernel's migration path is warm for a moment. */
 export function noteCgroupEntry(): void {
-  lastEntry = performance.now();
+  lastEntry = monotonicMs();
 }
 
 /**
@@ -72,7 +73,7 @@ export function noteCgroupEntry(): void {
  * starts at once even while the main thread stays busy. True when the write was sent.
  */
 export function warmCgroupMigration(runDir: string, quietForMs = WARM_FOR_MS): boolean {
-  const now = performance.now();
+  const now = monotonicMs();
   if (now - lastEntry < quietForMs) return false;
   lastEntry = now;
   let fd: number;
@@ -92,7 +93,8 @@ export function jobCgroupPath(runDir: string, jobId: string): string {
 export async function createJobCgroup(runDir: string, jobId: string): Promise<string> {
   const dir = jobCgroupPath(runDir, jobId);
   // off the main thread: mkdir waits on the kernel's cgroup lock while other jobs' processes enter theirs
-  await mkdir(dir, { recursive: true });
+  // (node:fs's callback form: node:fs/promises would load a dozen modules more into every corral start)
+  await promisify(mkdir)(dir, { recursive: true });
   return dir;
 }
 

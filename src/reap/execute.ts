@@ -7,6 +7,7 @@ import { teardown, type TeardownOptions } from '../supervise/teardown.ts';
 import type { PlanEntry, ReapPlan } from './plan.ts';
 import { recordReap } from './record.ts';
 import { isRoot } from './safety.ts';
+import { monotonicMs } from '../proc/clock.ts';
 
 export interface Remaining {
   pid: number;
@@ -46,7 +47,7 @@ export function deviceMemory(view: GpuView): DeviceMemory[] {
  * SIGKILL, verified empty), then what went, what remains and why, and the GPU memory before and after.
  */
 export async function executePlan(plan: ReapPlan, db: Db, opts: Pick<TeardownOptions, 'signal' | 'graceMs' | 'unkillableMs'> = {}, currentUid = process.getuid?.() ?? -1): Promise<ReapResult> {
-  const started = performance.now();
+  const started = monotonicMs();
   const known = new Map<number, PlanEntry>(plan.targets.map((t) => [t.pid, t]));
   const result = plan.scopes.length ? await teardown(plan.scopes, { ...opts, exclude: plan.exclude, admit: plan.admit }) : null;
   const snapUser = (pid: number) => known.get(pid)?.user ?? '?';
@@ -81,7 +82,7 @@ export async function executePlan(plan: ReapPlan, db: Db, opts: Pick<TeardownOpt
   }
   const gpuAfter = plan.scan.gpu.devices.length || plan.scan.gpu.processes.length ? deviceMemory(await readGpuView()) : [];
   const res: ReapResult = {
-    killed, remaining, escalated: result?.escalated ?? false, ms: performance.now() - started,
+    killed, remaining, escalated: result?.escalated ?? false, ms: monotonicMs() - started,
     gpuBefore: deviceMemory(plan.scan.gpu), gpuAfter, freedBytes: killed.reduce((sum, k) => sum + k.gpuBytes, 0),
   };
   recordReap(db, plan, res);

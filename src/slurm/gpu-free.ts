@@ -4,6 +4,7 @@ import { formatBytes, readGpuView } from '../strays/gpu-view.ts';
 import { commandOf } from '../strays/facts.ts';
 import { readProc } from '../proc/snapshot.ts';
 import { holdersOf } from './job-procs.ts';
+import { monotonicMs } from '../proc/clock.ts';
 
 export interface GpusState {
   /** processes still on the GPUs when the wait ended */
@@ -18,12 +19,12 @@ const POLL_MS = 200;
  * memory is released by the driver a moment after it exits, so one look right after a kill can be wrong.
  */
 export async function waitGpusFree(gpus: number[], waitMs: number): Promise<GpusState> {
-  const deadline = performance.now() + waitMs;
+  const deadline = monotonicMs() + waitMs;
   while (true) {
     const view = await readGpuView();
     const holders = gpus.length ? holdersOf(view, gpus).filter((h) => h.pid !== process.pid) : [];
-    if (!holders.length || performance.now() >= deadline) return { holders, view };
-    await sleep(Math.min(POLL_MS, Math.max(1, deadline - performance.now())));
+    if (!holders.length || monotonicMs() >= deadline) return { holders, view };
+    await sleep(Math.min(POLL_MS, Math.max(1, deadline - monotonicMs())));
   }
 }
 

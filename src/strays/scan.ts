@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GpuView } from '../gpu/types.ts';
 import { openLedgerToRead } from '../ledger/db.ts';
-import { CLOCK_TICKS, bootTimeMs, pageSize, startedAtMs, uptimeMs } from '../proc/clock.ts';
+import { bootTimeMs, CLOCK_TICKS, monotonicMs, pageSize, startedAtMs, uptimeMs } from '../proc/clock.ts';
 import { readlinkSync } from 'node:fs';
 import type { EnvCache } from '../proc/env-cache.ts';
 import { fillProc, takeSnapshot, type ProcInfo, type Snapshot } from '../proc/snapshot.ts';
@@ -69,7 +69,7 @@ async function sampleCpu(snap: Snapshot, pids: Iterable<number>, ms: number): Pr
 
 /** One pass over the machine: a snapshot of /proc, the GPU view and the ledger, every rule on every process. */
 export async function scanStrays(opts: ScanOptions = {}): Promise<StrayScan> {
-  const started = performance.now();
+  const started = monotonicMs();
   // the executable is read only for strays (buildStray): most processes never need it
   const judge = opts.judgeUid;
   const snap = opts.snapshot ?? takeSnapshot({ envCache: opts.envCache, fullFor: judge && ((p) => judge(p.uid)) });
@@ -100,7 +100,7 @@ export async function scanStrays(opts: ScanOptions = {}): Promise<StrayScan> {
   }
   strays.sort((a, b) => b.gpuBytes - a.gpuBytes || a.startedAt - b.startedAt || a.pid - b.pid);
   return {
-    host: hostname(), scannedAt: now, scanMs: performance.now() - started, processCount: snap.size, strays, gpu,
+    host: hostname(), scannedAt: now, scanMs: monotonicMs() - started, processCount: snap.size, strays, gpu,
     sampleMs: opts.sampleMs, allowListSource: allow.source, snapshot: snap, allowListed, ledger, userOf,
   };
 }

@@ -4,8 +4,10 @@
  * Node's setTimeout holds its delay in a signed 32-bit int: anything from 2^31 ms (24.8 days) on is
  * replaced by 1 ms, so a `--timeout 25d` fired at once and a `--restart-delay 30d` became a hot loop.
  * Here a long wait is a chain of shorter timers, each re-armed with what is left until a deadline taken
- * from performance.now(), so a step of the wall clock (NTP, `date -s`) neither shortens nor lengthens it.
+ * from monotonicMs(), so a step of the wall clock (NTP, `date -s`) neither shortens nor lengthens it.
  */
+
+import { monotonicMs } from '../proc/clock.ts';
 
 /** The longest delay Node's setTimeout honours (2^31 - 1 ms). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -29,7 +31,7 @@ export interface LongTimer {
 
 /** Calls fn once `ms` have passed on the monotonic clock, through as many chained timers as that takes. */
 export function setLongTimeout(fn: () => void, ms: number, opts: LongTimerOptions = {}): LongTimer {
-  const now = opts.now ?? (() => performance.now());
+  const now = opts.now ?? (() => monotonicMs());
   const chunk = Math.max(1, Math.min(opts.chunkMs ?? MAX_TIMER_MS, MAX_TIMER_MS));
   const ref = opts.ref ?? true;
   const schedule =

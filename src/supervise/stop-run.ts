@@ -12,6 +12,7 @@ import { scopesFromLedger } from './ledger-scopes.ts';
 import type { Leftover } from './leftovers.ts';
 import { STOP_REQUESTED } from './signals.ts';
 import { teardown } from './teardown.ts';
+import { monotonicMs } from '../proc/clock.ts';
 
 /** How `corral stop` ended a run. */
 export type StopOutcome =
@@ -64,11 +65,11 @@ function mayStop(pid: number): boolean {
 
 /** Polls the row (monotonic deadline) until it is no longer 'running' or `gone()` says nobody will end it. */
 async function waitEnded(db: Db, runId: string, ms: number, gone: () => boolean): Promise<RunRow | null> {
-  const deadline = performance.now() + ms;
+  const deadline = monotonicMs() + ms;
   while (true) {
     const row = getRun(db, runId);
     if (row && row.status !== 'running') return row;
-    if (gone() || performance.now() > deadline) return null;
+    if (gone() || monotonicMs() > deadline) return null;
     await sleep(50);
   }
 }
@@ -80,8 +81,8 @@ async function waitEnded(db: Db, runId: string, ms: number, gone: () => boolean)
  * torn down here from ledger data, like its sentinel would (waiting first for a live sentinel to do it).
  */
 export async function stopRun(db: Db, run: RunRow, opts: StopOptions = {}): Promise<StopResult> {
-  const started = performance.now();
-  const done = (outcome: StopOutcome, row: RunRow, members = 0, leftovers: Leftover[] = []): StopResult => ({ outcome, run: row, members, leftovers, ms: performance.now() - started });
+  const started = monotonicMs();
+  const done = (outcome: StopOutcome, row: RunRow, members = 0, leftovers: Leftover[] = []): StopResult => ({ outcome, run: row, members, leftovers, ms: monotonicMs() - started });
   if (run.status !== 'running') return done('ended', run);
   const config = configOf(run);
   const state = runState(run);
@@ -121,9 +122,9 @@ export async function stopRun(db: Db, run: RunRow, opts: StopOptions = {}): Prom
 /** The sentinel's work, done by `corral stop` for a run whose supervisor and sentinel are both gone. */
 async function tearDownLost(db: Db, run: RunRow, opts: { graceMs: number; signal: NodeJS.Signals }, done: (o: StopOutcome, r: RunRow, m: number, l: Leftover[]) => StopResult): Promise<StopResult> {
   const jobs = unfinishedJobs(db, run.id);
-  const startedMs = performance.now();
+  const startedMs = monotonicMs();
   const result = await teardown(scopesFromLedger(db, run, { jobs }), { signal: opts.signal, graceMs: opts.graceMs, unkillableMs: UNKILLABLE_MS });
   if (run.cgroup) removeCgroup(run.cgroup);
-  recordLostRun(db, run.id, 'stopped', { jobs, event: { kind: 'stop', data: { by: 'corral stop', members: result.members.length, leftovers: result.leftovers, teardownMs: performance.now() - startedMs } } });
+  recordLostRun(db, run.id, 'stopped', { jobs, event: { kind: 'stop', data: { by: 'corral stop', members: result.members.length, leftovers: result.leftovers, teardownMs: monotonicMs() - startedMs } } });
   return done('torn-down', getRun(db, run.id) ?? run, result.members.length, result.leftovers);
 }

@@ -10,6 +10,7 @@ import { reapAdopted } from './reaper.ts';
 import { reachedEarly, signalGroupsFirst, withAdopted } from './teardown-first.ts';
 import type { JobScope, Member } from './scope.ts';
 import { describeLeftover, type Leftover } from './leftovers.ts';
+import { monotonicMs } from '../proc/clock.ts';
 
 export interface TeardownOptions {
   signal?: NodeJS.Signals;
@@ -50,8 +51,8 @@ export interface TeardownResult {
  * what survives the unkillable timeout is returned as leftovers with its state, wchan and owner.
  */
 export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): Promise<TeardownResult> {
-  const started = performance.now();
-  if (provablyEmpty(scopes)) return { members: [], killed: 0, leftovers: [], ms: performance.now() - started, escalated: false, refused: [] };
+  const started = monotonicMs();
+  if (provablyEmpty(scopes)) return { members: [], killed: 0, leftovers: [], ms: monotonicMs() - started, escalated: false, refused: [] };
   const stopSignal = opts.signal ?? 'SIGTERM';
   const grace = opts.immediate ? 0 : (opts.graceMs ?? 10_000);
   const unkillable = opts.unkillableMs ?? 5_000;
@@ -106,7 +107,7 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
 
   let found = gather();
   if (grace > 0) {
-    const deadline = performance.now() + grace;
+    const deadline = monotonicMs() + grace;
     for (const m of found.values()) {
       if (!reachedEarly(m, early, snap)) continue;
       sentStop.add(identityKey(m));
@@ -135,7 +136,7 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
         emptied = true;
         break;
       }
-      if (performance.now() >= deadline || opts.abort?.aborted) break;
+      if (monotonicMs() >= deadline || opts.abort?.aborted) break;
       await sleep(poll);
       found = collect();
     }
@@ -145,11 +146,11 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
   if (pending(found).length) {
     escalated = true;
     for (const s of scopes) if (s.cgroup && cgroupIsAllMembers(s.cgroup, found, exclude, refused, opts.admit)) killCgroup(s.cgroup);
-    const deadline = performance.now() + unkillable;
+    const deadline = monotonicMs() + unkillable;
     while (true) {
       for (const m of found.values()) send(m, 'SIGKILL', sentKill);
       // a second Ctrl-C after one SIGKILL round: what is left is reported, not waited for
-      if (!pending(found).length || performance.now() >= deadline || opts.abort?.aborted) break;
+      if (!pending(found).length || monotonicMs() >= deadline || opts.abort?.aborted) break;
       await sleep(poll);
       found = collect();
     }
@@ -157,7 +158,7 @@ export async function teardown(scopes: JobScope[], opts: TeardownOptions = {}): 
   const leftovers = present(found).map((m) => describeLeftover(m, snap, eperm.has(identityKey(m))));
   // a process refused in one round and a member in another (found by a real tie later) is a member
   const memberPids = new Set([...all.values()].map((m) => m.pid));
-  return { members: [...all.values()], killed: sentKill.size, leftovers, ms: performance.now() - started, escalated, refused: [...refused.values()].filter((r) => !memberPids.has(r.pid)) };
+  return { members: [...all.values()], killed: sentKill.size, leftovers, ms: monotonicMs() - started, escalated, refused: [...refused.values()].filter((r) => !memberPids.has(r.pid)) };
 }
 
 /**

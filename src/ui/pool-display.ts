@@ -6,6 +6,7 @@ import { paint } from './colour.ts';
 import { readLogTail } from './log-tail.ts';
 import { describeEnd, describeTask } from './task-text.ts';
 import { displayWidth, fitLine } from './width.ts';
+import { monotonicMs } from '../proc/clock.ts';
 
 /**
  * What a person watching `corral pool` sees. On a terminal: a live block (per GPU: the running tasks
@@ -36,7 +37,7 @@ export function createProgress(opts: ProgressOptions): PoolObserver {
   let slots: PoolSlot[] = [];
   const onSlot = new Map<number, { task: PoolTask; since: number }>();
   const waits = new Map<number, string>();
-  let began = performance.now();
+  let began = monotonicMs();
   /** display widths of the rows of the frame on screen, to know how many lines it takes now */
   let drawn: number[] = [];
   let timer: NodeJS.Timeout | null = null;
@@ -47,7 +48,7 @@ export function createProgress(opts: ProgressOptions): PoolObserver {
     const c = plan!.counts();
     const finished = c.succeeded + c.failed + c.stopped;
     const left = c.pending + c.running;
-    const elapsed = performance.now() - began;
+    const elapsed = monotonicMs() - began;
     const eta = finished && left ? formatDuration((elapsed / finished) * left) : left ? '?' : '0s';
     const failed = c.failed ? paint(`failed ${c.failed}`, 'red', out) : 'failed 0';
     const extra = `${c.skipped ? `  skipped ${c.skipped}` : ''}${c.doneBefore ? `  done before ${c.doneBefore}` : ''}`;
@@ -57,7 +58,7 @@ export function createProgress(opts: ProgressOptions): PoolObserver {
   const slotText = (s: PoolSlot, cols: number): string => {
     const r = onSlot.get(s.index);
     if (!r) return paint('idle', 'dim', out);
-    const age = ` ${formatDuration(performance.now() - r.since)}`;
+    const age = ` ${formatDuration(monotonicMs() - r.since)}`;
     const fixed = displayWidth(describeTask(r.task, 0).replace(/\(.*\)$/, '()')) + age.length;
     return `${describeTask(r.task, Math.min(40, cols - fixed))}${age}`;
   };
@@ -117,14 +118,14 @@ export function createProgress(opts: ProgressOptions): PoolObserver {
     begin(_runId, p, s) {
       plan = p;
       slots = s;
-      began = performance.now();
+      began = monotonicMs();
       if (live) {
         timer = setInterval(draw, opts.refreshMs ?? 500);
         timer.unref();
       }
     },
     started(task, slot) {
-      onSlot.set(slot.index, { task, since: performance.now() });
+      onSlot.set(slot.index, { task, since: monotonicMs() });
       if (live) draw();
     },
     retrying(task, attempt, delayMs, why) {

@@ -14,6 +14,7 @@ import { ledgerViewOf } from '../strays/ledger-view.ts';
 import { userResolver } from '../strays/facts.ts';
 import { scanStrays, type StrayScan } from '../strays/scan.ts';
 import { sampleGpuMemory, sampleScan, type SampleInput } from './timeline.ts';
+import { monotonicMs } from '../proc/clock.ts';
 
 /** How many past runs the dashboard shows (history --json -n 50). */
 export const HISTORY_LIMIT = 50;
@@ -21,7 +22,7 @@ const GUARD_LIMIT = 100;
 
 /** One look at the machine, already in the shapes the API serves (those of the CLI's --json). */
 export interface DashboardView {
-  /** performance.now() when taken: its age is judged on the monotonic clock */
+  /** monotonicMs() when taken: its age is judged on the monotonic clock */
   takenAt: number;
   gpus: ReturnType<typeof gpusJson>;
   /** strays --json, plus per pid the `corral reap` line to copy (the one the report gives) */
@@ -56,7 +57,7 @@ export class DashboardData {
 
   /** What a client is shown: the shared view, scanned again once it is older than the interval. */
   async current(): Promise<DashboardView> {
-    this.askedAt = performance.now();
+    this.askedAt = monotonicMs();
     return this.fresh();
   }
 
@@ -66,7 +67,7 @@ export class DashboardData {
    * next to nothing on a machine with thousands of processes.
    */
   async tick(record: (s: SampleInput) => void, watchedWithinMs: number): Promise<void> {
-    if (performance.now() - this.askedAt < watchedWithinMs) return void (await this.fresh());
+    if (monotonicMs() - this.askedAt < watchedWithinMs) return void (await this.fresh());
     const gpu = await this.readGpu();
     const userOf = userResolver();
     record(sampleGpuMemory(gpu, (pid) => {
@@ -76,7 +77,7 @@ export class DashboardData {
   }
 
   private async fresh(): Promise<DashboardView> {
-    if (this.view && performance.now() - this.view.takenAt < this.maxAgeMs) return this.view;
+    if (this.view && monotonicMs() - this.view.takenAt < this.maxAgeMs) return this.view;
     this.pending ??= this.take().finally(() => (this.pending = undefined));
     return this.pending;
   }
@@ -87,7 +88,7 @@ export class DashboardData {
     try {
       const scan = await scanStrays({ ledger: ledgerViewOf(db), allowList: loadAllowList(undefined, this.env), gpu: await this.readGpu() });
       const view: DashboardView = {
-        takenAt: performance.now(),
+        takenAt: monotonicMs(),
         gpus: gpusJson(scan),
         strays: { ...straysJson(scan, scan.strays), reapCommands: reapCommands(scan) },
         runs: { live: liveRunsJson(db, scan.snapshot), history: historyJson(db, HISTORY_LIMIT) },

@@ -92,3 +92,23 @@ test('the run bundle comes with a code cache from a warm-up run, used only for i
     writeFileSync(cacheFile, cache);
   }
 });
+
+/*
+ * Issue 15: each Node builtin a command loads costs start-up time. `corral run` needs none of
+ * node:fs/promises (which brings readline and the REPL's history), perf_hooks (the global `performance`) or
+ * fs's streams: bin/corral.js takes its builtins without the ES module facade (which reads every export of
+ * node:fs), and src/ reads the monotonic clock through process.hrtime (src/proc/clock.ts monotonicMs).
+ */
+test('a bundled corral run loads none of fs/promises, readline, perf_hooks or fs streams', () => {
+  execFileSync(process.execPath, [join(copy, 'scripts', 'build-bundle.ts'), '--quiet']);
+  const list = join(copy, 'loaded.txt');
+  const hook = join(copy, 'loaded.cjs');
+  writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
+  const r = spawnSync(process.execPath, ['-r', hook, BIN, 'run', '-q', '--', 'true'], { env: { ...process.env, CORRAL_HOME: tempHome(), NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const loaded = readFileSync(list, 'utf8').split('\n');
+  assert.ok(loaded.includes('NativeModule sqlite'), 'the list is the run\'s own (it opened the ledger)');
+  for (const unwanted of ['internal/fs/promises', 'internal/readline/interface', 'internal/repl/history', 'perf_hooks', 'internal/perf/performance', 'internal/fs/streams']) {
+    assert.ok(!loaded.includes(`NativeModule ${unwanted}`), `corral run loaded ${unwanted}`);
+  }
+});

@@ -38,7 +38,7 @@ test('npm pack, then npm install -g into a prefix with the system Node: the pack
   if (!existsSync(SYSTEM_NPM) || !existsSync('/usr/bin/node')) return skipOrFail(t, 'no system Node/npm (/usr/bin/node, /usr/bin/npm; .ci/install-tools installs Debian\'s)');
   const tgz = packed();
   const files = execFileSync('tar', ['tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  for (const need of ['package/bin/corral.js', 'package/lib/cli/main.js', 'package/lib/supervise/sentinel.js', 'package/lib/web/assets/index.html', 'package/lib/bundle/run.cjs', 'package/lib/bundle/run.cjs.cache', 'package/lib/bundle/manifest.json', 'package/package.json']) assert.ok(files.includes(need), `${need} is packed`);
+  for (const need of ['package/bin/corral.js', 'package/lib/cli/main.js', 'package/lib/supervise/sentinel.js', 'package/lib/web/assets/index.html', 'package/lib/bundle/run.cjs', 'package/lib/bundle/run.cjs.cache', 'package/lib/bundle/run.json', 'package/lib/bundle/manifest.json', 'package/package.json']) assert.ok(files.includes(need), `${need} is packed`);
   assert.deepEqual(files.filter((f) => /^package\/(src|test|bench|scripts|examples|docs)\//.test(f)), [], 'no sources, tests, bench, scripts or fixtures in the package');
 
   const prefix = join(work, 'prefix');
