@@ -64,8 +64,19 @@ export class RunSession {
     // A tick of margin: a job spawned this instant must not look older than its run.
     this.startTicks = ticksNow() - 2;
     this.id = newRunId();
+    // The run's cgroup first, then the kernel's slow first migration on a worker thread (see
+    // warmCgroupMigration), while the ledger, the subreaper and the sentinel are set up: the job's own entry
+    // into its cgroup is then quick. (The mkdir comes first: it waits for the kernel's cgroup lock, which
+    // that migration holds.)
+    this.containment = setUpRunCgroup(this.id);
+    if (this.containment.kind === 'cgroup') warmCgroupMigration(this.containment.runDir);
     // Nothing has started yet: a ledger that cannot take the run's row is a one-line error (exit 2).
-    this.raw = openLedger();
+    try {
+      this.raw = openLedger();
+    } catch (e) {
+      if (this.containment.kind === 'cgroup') removeCgroup(this.containment.runDir);
+      throw e;
+    }
     try {
       insertRun(this.raw, {
         id: this.id, kind: opts.kind, name: opts.name ?? null, argv: JSON.stringify(opts.argv), cwd: process.cwd(),
@@ -79,6 +90,7 @@ export class RunSession {
       } catch {
         /* already unusable */
       }
+      if (this.containment.kind === 'cgroup') removeCgroup(this.containment.runDir);
       throw ledgerAccessError(e, ledgerPath(), 'write');
     }
     const patient = patientDb(this.raw, (e) => this.sayFault(e));
@@ -90,9 +102,6 @@ export class RunSession {
     } catch {
       this.subreaper = false;
     }
-    this.containment = setUpRunCgroup(this.id);
-    // the kernel's wait before the first job enters its cgroup, overlapped with the rest of the set-up
-    if (this.containment.kind === 'cgroup') warmCgroupMigration(this.containment.runDir);
     // empty cgroups that crashed runs of this ledger left beside ours: rmdir only, and only for runs that are over
     if (this.containment.kind === 'cgroup') sweepStaleRunCgroups(dirname(this.containment.runDir), (id) => { const r = getRun(this.db, id); return !r || runState(r).status === 'running'; });
     this.sentinel = this.startSentinel(process.getuid?.() ?? null);

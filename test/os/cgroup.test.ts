@@ -116,3 +116,27 @@ test('warmCgroupMigration writes only the supervisor pid to its own cgroup.procs
     removeCgroup(c.runDir);
   }
 });
+
+/*
+ * The run's cgroup is made first thing (issue 15: so the kernel's slow first migration overlaps the rest of
+ * the set-up), before the ledger is opened: a run the ledger refuses (exit 2) must take it away again.
+ * corral runs inside a private parent cgroup here, so what it leaves there is its alone.
+ */
+test('a run that cannot open its ledger exits 2 and leaves no cgroup behind', async (ctx) => {
+  const c = setUpRunCgroup(newRunId(), {});
+  if (c.kind !== 'cgroup') return skipOrFail(ctx, `no writable cgroup2 here: ${c.reason}`);
+  const { readdirSync } = await import('node:fs');
+  const { spawnSync } = await import('node:child_process');
+  const { BIN } = await import('../helpers/corral.ts');
+  try {
+    // the shell enters the private cgroup, then becomes corral: its runs' cgroups are made below it
+    const r = spawnSync('/bin/sh', ['-c', 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"', 'sh', c.runDir, process.execPath, BIN, 'run', '--', 'true'], {
+      env: { ...process.env, CORRAL_HOME: '/dev/null/home', NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000,
+    });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /refusing \/dev\/null\/home/);
+    assert.deepEqual(readdirSync(c.runDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name), [], 'no run cgroup left in the private parent');
+  } finally {
+    await waitFor(() => removeCgroup(c.runDir), 'the private cgroup to be removable');
+  }
+});
