@@ -42,7 +42,10 @@ export interface RunResult {
  * sidecar is stopped with the teardown routine and the whole run is swept; the status is the main job's.
  */
 export async function runMain(opts: RunOptions): Promise<RunResult> {
-  const session = new RunSession({ kind: 'run', name: opts.name, argv: opts.argv, config: { main: opts.main, sidecars: opts.sidecars }, graceMs: opts.graceMs, stopSignal: opts.stopSignal });
+  const session = new RunSession({
+    kind: 'run', name: opts.name, argv: opts.argv, config: { main: opts.main, sidecars: opts.sidecars }, graceMs: opts.graceMs, stopSignal: opts.stopSignal,
+    jobCgroups: ['main', ...opts.sidecars.map((s) => s.name)],
+  });
   // From here on the young generation keeps the size start-up gave it (as the guard's does): each registry
   // pass holds a /proc snapshot while it allocates, and V8 doubled the new space whenever survivors added
   // up, for good (7 -> 13 MiB within a minute beside 2,100 processes, on towards 128). The survivors go to

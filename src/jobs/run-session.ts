@@ -58,7 +58,8 @@ export class RunSession {
   private graceMs: number;
   private stopSignal: NodeJS.Signals;
 
-  constructor(opts: { kind: string; name?: string; argv: string[]; config: unknown; graceMs: number; stopSignal: NodeJS.Signals; pollMs?: number }) {
+  /** `jobCgroups`: the names of the jobs known from the start, whose cgroups are made with the run's */
+  constructor(opts: { kind: string; name?: string; argv: string[]; config: unknown; graceMs: number; stopSignal: NodeJS.Signals; pollMs?: number; jobCgroups?: string[] }) {
     this.graceMs = opts.graceMs;
     this.stopSignal = opts.stopSignal;
     // A tick of margin: a job spawned this instant must not look older than its run.
@@ -68,7 +69,7 @@ export class RunSession {
     // warmCgroupMigration), while the ledger, the subreaper and the sentinel are set up: the job's own entry
     // into its cgroup is then quick. (The mkdir comes first: it waits for the kernel's cgroup lock, which
     // that migration holds.)
-    this.containment = setUpRunCgroup(this.id);
+    this.containment = setUpRunCgroup(this.id, process.env, opts.jobCgroups);
     if (this.containment.kind === 'cgroup') warmCgroupMigration(this.containment.runDir);
     // Nothing has started yet: a ledger that cannot take the run's row is a one-line error (exit 2).
     try {

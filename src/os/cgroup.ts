@@ -24,8 +24,13 @@ export type Containment =
   | { kind: 'cgroup'; mount: string; runDir: string }
   | { kind: 'none'; reason: string };
 
-/** Decides whether this run can use cgroups and creates the run's own cgroup when it can. */
-export function setUpRunCgroup(runId: string, env = process.env): Containment {
+/**
+ * Decides whether this run can use cgroups and creates the run's own cgroup when it can, with the
+ * cgroups of the jobs known from the start (`jobs`, their names below it): made now, a job's own mkdir
+ * finds its cgroup there and does not wait for the kernel's cgroup lock, which warmCgroupMigration holds
+ * for a grace period right after. One that cannot be made here is made by its job, as any other.
+ */
+export function setUpRunCgroup(runId: string, env = process.env, jobs: string[] = []): Containment {
   if (env.CORRAL_CGROUP === 'off') return { kind: 'none', reason: 'CORRAL_CGROUP=off' };
   const mount = findCgroup2Mount();
   if (!mount) return { kind: 'none', reason: 'no cgroup2 hierarchy is mounted' };
@@ -46,6 +51,13 @@ export function setUpRunCgroup(runId: string, env = process.env): Containment {
   if (!existsSync(join(runDir, 'cgroup.procs'))) {
     safeRmdir(runDir);
     return { kind: 'none', reason: `${runDir} has no cgroup.procs` };
+  }
+  for (const job of jobs) {
+    try {
+      mkdirSync(jobCgroupPath(runDir, job));
+    } catch {
+      /* its job makes it (createJobCgroup), and says why when it cannot */
+    }
   }
   return { kind: 'cgroup', mount, runDir };
 }

@@ -140,3 +140,15 @@ test('a run that cannot open its ledger exits 2 and leaves no cgroup behind', as
     await waitFor(() => removeCgroup(c.runDir), 'the private cgroup to be removable');
   }
 });
+
+test("setUpRunCgroup makes the known jobs' cgroups with the run's, and a job's own mkdir then finds its cgroup there", async (ctx) => {
+  const c = setUpRunCgroup(newRunId(), {}, ['main', 'sidecar1']);
+  if (c.kind !== 'cgroup') return skipOrFail(ctx, `no writable cgroup2 here: ${c.reason}`);
+  try {
+    for (const job of ['main', 'sidecar1']) assert.ok(existsSync(join(c.runDir, job, 'cgroup.procs')), `${job}'s cgroup`);
+    assert.equal(await createJobCgroup(c.runDir, 'main'), join(c.runDir, 'main'));
+  } finally {
+    removeCgroup(c.runDir);
+  }
+  assert.equal(existsSync(c.runDir), false);
+});
