@@ -9,9 +9,11 @@ import { libcLibrary } from './ffi.ts';
  * corral writes is done by then: the ledger is closed (checkpointed) by the run itself, the jobs and the
  * sentinel are reaped, and no file operation is in flight (one would keep the loop alive). Node's
  * compile cache is written first. When stdout or stderr still holds data for a slow reader, Node's own
- * exit runs, which waits for it. Without koffi, Node's own exit, as before.
+ * exit runs, which waits for it. So it does when Node was asked to write something at its exit (a CPU or
+ * heap profile, V8 coverage), and without koffi.
  */
 export function exitPromptlyWhenDone(): void {
+  if (writesAtExit()) return;
   const lib = libcLibrary();
   if (!lib) return;
   const exit = lib.lib.func('void _exit(int)') as (status: number) => void;
@@ -20,4 +22,10 @@ export function exitPromptlyWhenDone(): void {
     flushCompileCache?.();
     exit(typeof code === 'number' ? code : 0);
   });
+}
+
+/** Whether Node writes a file in its own teardown: --cpu-prof, --heap-prof (flags or NODE_OPTIONS), NODE_V8_COVERAGE. */
+function writesAtExit(): boolean {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return Boolean(process.env.NODE_V8_COVERAGE) || flags.some((f) => /^--(cpu|heap)-prof/.test(f));
 }

@@ -39,3 +39,17 @@ test('a run that ends by _exit writes Node\'s compile cache first', async () => 
   const entries = readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
   assert.ok(entries.length > 10, `the run's modules are in the compile cache: ${entries.length} files`);
 });
+
+test("a run asked for a CPU profile or V8 coverage exits through Node's teardown, which writes them", async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { BIN } = await import('../helpers/corral.ts');
+  const home = tempHome();
+  const prof = join(home, 'prof');
+  const cov = join(home, 'cov');
+  const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', prof, BIN, 'run', '-q', '--', 'true'], { env: { ...process.env, CORRAL_HOME: home }, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readdirSync(prof).filter((f) => f.endsWith('.cpuprofile')).length, 1, 'the CPU profile was written');
+  const c = await runCorral(['run', '-q', '--', 'true'], { home, env: { NODE_V8_COVERAGE: cov } });
+  assert.equal(c.code, 0, c.stderr);
+  assert.ok(readdirSync(cov).some((f) => f.endsWith('.json')), 'the coverage was written');
+});
