@@ -28,7 +28,7 @@ const PLAN: [string, () => Promise<Section>][] = [
   ['teardown', async () => (await import('./sections/teardown.ts')).measureTeardown({ reps: reps(3), treeKillReps: 1, size: 500, graceMs: 2000, has }, log)],
   ['scan', async () => (await import('./sections/scan.ts')).measureScan({ reps: reps(5), extra: 2000, has }, log)],
   ['pool', async () => (await import('./sections/pool.ts')).measurePool({ reps: reps(3), tasks: 500, slots: 8, has }, log)],
-  ['start', async () => (await import('./sections/start.ts')).measureStart({ reps: reps(10), memReps: reps(3), has }, log)],
+  ['start', async () => (await import('./sections/start.ts')).measureStart({ reps: reps(20), memReps: reps(3), has }, log)],
   ['guard', async () => (await import('./sections/guard.ts')).measureGuard({ scans: 120, extra: 2000, intervalS: 30 }, log)],
 ];
 
