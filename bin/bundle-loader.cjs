@@ -7,10 +7,10 @@
  * The code cache: Node's compile cache (module.enableCompileCache) keeps only what V8 compiles before a
  * file runs, the top level; every function is compiled again, lazily, on its first call in each process.
  * For `corral run -- true` that was 68 KB cached against 319 KB once the run's functions had been
- * compiled, and 10-18 ms of start-up. So the build runs a command's bundle once (`corral run -q -- true` in
- * a scratch home) and writes V8's cache of everything compiled by then beside it: X.cjs.cache. bin reads
- * it, never writes it: nothing under a user's control (a shared /tmp, a home) is ever run as code, and an
- * installed package's cache is as much the package's as its code.
+ * compiled, and 10-18 ms of start-up. So the build runs a command's bundle once (`corral run -q -- true`,
+ * a small pool; in a scratch home) and writes V8's cache of everything compiled by then beside it:
+ * X.cjs.cache. bin reads it, never writes it: nothing under a user's control (a shared /tmp, a home) is
+ * ever run as code, and an installed package's cache is as much the package's as its code.
  *
  * A cache is used only for the bundle it was made from: its first line names the build (a random id the
  * build writes as the bundle's last line too), and V8 itself refuses a cache made for a source of another

@@ -105,9 +105,9 @@ const BUILD_ID = randomBytes(8).toString('hex');
 
 /**
  * The commands whose start-up counts, each with the work its code cache is made from (bin/bundle-loader.cjs
- * says why): the run the start-up benchmark times.
+ * says why): the run the start-up benchmark times, and a small pool.
  */
-const WARM_UPS: Record<string, string[]> = { run: ['run', '-q', '--', 'true'] };
+const WARM_UPS: Record<string, string[]> = { run: ['run', '-q', '--', 'true'], pool: ['pool', '-q', '--jobs', '2', '--', 'true', ':::', '1', '2', '3'] };
 
 /**
  * Runs `argv` once from the staged bundle, in a child Node as bin/corral.js would (no V8 flags beyond the

@@ -98,6 +98,7 @@ once); the run is then 'interrupted' and --resume picks it up. Exit status: 0 wh
       }
       if (flags.json) printJson(poolResultToJson(result));
       process.exitCode = result.exitCode;
+      (await import('../os/prompt-exit.ts')).exitPromptlyWhenDone();
     });
 }
 

@@ -102,11 +102,13 @@ export function jobCgroupPath(runDir: string, jobId: string): string {
   return join(runDir, jobId);
 }
 
+const mkdirAsync = promisify(mkdir);
+
 export async function createJobCgroup(runDir: string, jobId: string): Promise<string> {
   const dir = jobCgroupPath(runDir, jobId);
   // off the main thread: mkdir waits on the kernel's cgroup lock while other jobs' processes enter theirs
   // (node:fs's callback form: node:fs/promises would load a dozen modules more into every corral start)
-  await promisify(mkdir)(dir, { recursive: true });
+  await mkdirAsync(dir, { recursive: true });
   return dir;
 }
 

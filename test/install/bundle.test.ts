@@ -91,6 +91,12 @@ test('the run bundle comes with a code cache from a warm-up run, used only for i
   } finally {
     writeFileSync(cacheFile, cache);
   }
+  // the pool's bundle has one too, from a small pool
+  const pool = spawnSync(process.execPath, [BIN, 'pool', '-q', '--jobs', '1', '--', 'true', ':::', '1'], {
+    env: { ...process.env, CORRAL_HOME: tempHome(), NO_COLOR: '1', CORRAL_DEBUG_BUNDLE: '1' }, encoding: 'utf8', timeout: 60_000,
+  });
+  assert.equal(pool.status, 0, pool.stderr);
+  assert.match(pool.stderr, /pool\.cjs: code cache used$/m);
 });
 
 /*

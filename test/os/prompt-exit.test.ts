@@ -53,3 +53,19 @@ test("a run asked for a CPU profile or V8 coverage exits through Node's teardown
   assert.equal(c.code, 0, c.stderr);
   assert.ok(readdirSync(cov).some((f) => f.endsWith('.json')), 'the coverage was written');
 });
+
+test('a pool that ends by _exit keeps its exit status and its closed ledger', async () => {
+  const home = tempHome();
+  const r = await runCorral(['pool', '-q', '--jobs', '2', '--', 'sh', '-c', 'exit $0', ':::', '0', '3'], { home });
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(readdirSync(home).filter((f) => f.startsWith('ledger.sqlite-')), [], 'the ledger was closed before the exit');
+  const db = new DatabaseSync(join(home, 'ledger.sqlite'), { readOnly: true });
+  try {
+    const run = db.prepare('SELECT status, exit_code, ended_at FROM runs').get() as { status: string; exit_code: number; ended_at: number | null };
+    assert.equal(run.exit_code, 1);
+    assert.ok(run.ended_at);
+    assert.equal((db.prepare("SELECT count(*) AS n FROM jobs WHERE state = 'failed'").get() as { n: number }).n, 1);
+  } finally {
+    db.close();
+  }
+});
