@@ -31,6 +31,8 @@ export class SentinelKeeper {
   private file!: ScopeFile;
   private run: RunRecord;
   private jobs = new Map<string, { cgroup: string | null; leader: Identity | null }>();
+  /** the ids of `jobs` that have a leader: what a job start looks through, not every job the run had */
+  private leading = new Set<string>();
   private seen = new Map<string, Identity & { job: string | null }>();
   private closing = false;
   /** sentinels replaced while still alive: their exits are collected too before corral exits */
@@ -63,12 +65,18 @@ export class SentinelKeeper {
       const had = this.jobs.get(s.jobId);
       if (had && had.cgroup === (s.cgroup ?? null) && sameIdentity(had.leader, leader)) continue;
       this.jobs.set(s.jobId, { cgroup: s.cgroup ?? null, leader });
+      if (leader) this.leading.add(s.jobId);
+      else this.leading.delete(s.jobId);
       records.push(jobRecord(s.jobId, this.jobs.get(s.jobId)!));
     }
-    // A job with no attempt running has no leader: its pid may be reused by anyone from now on.
-    for (const [id, j] of this.jobs) {
-      if (active.has(id) || !j.leader) continue;
+    // A job with no attempt running has no leader: its pid may be reused by anyone from now on. Only the
+    // jobs that still have one are looked at: a pool of 100,000 tasks would otherwise go through all the
+    // tasks it ever ran at each task's start.
+    for (const id of this.leading) {
+      if (active.has(id)) continue;
+      const j = this.jobs.get(id)!;
       j.leader = null;
+      this.leading.delete(id);
       records.push(jobRecord(id, j));
     }
     this.write(records);

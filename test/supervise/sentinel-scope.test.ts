@@ -51,6 +51,34 @@ describe("the sentinel's own copy of the scope", () => {
     assert.deepEqual(u[0]!.registry, [{ pid: 1, starttime: 2 }, { pid: 3, starttime: 4 }]);
   });
 
+  it("tells the sentinel each job's leader while its attempt runs, and that it has none once it ended, for jobs that start and end in any order", async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'corral-keeper-'));
+    const keeper = new SentinelKeeper({ ...RUN, since: ticksNow() }, logDir, { replaced: () => {} });
+    const job = (name: string, pid: number) => ({ runId: 'unit-run', jobId: `unit-run.${name}`, cgroup: `/cg/${name}`, leader: { pid, starttime: pid }, sinceTicks: 0 });
+    const leaders = () => {
+      const fd = openSync(`/proc/${keeper.identity.pid}/fd/3`, 'r');
+      try {
+        return Object.fromEntries([...readScopeFd(fd).jobs].map(([id, j]) => [id.slice('unit-run.'.length), j.leader?.pid ?? null]));
+      } finally {
+        closeSync(fd);
+      }
+    };
+    try {
+      keeper.updateJobs([job('a', 100), job('b', 200)]);
+      assert.deepEqual(leaders(), { a: 100, b: 200 });
+      keeper.updateJobs([job('b', 200)]);
+      assert.deepEqual(leaders(), { a: null, b: 200 }, 'a ended: its pid may be anyone now');
+      keeper.updateJobs([job('b', 200), job('c', 300), job('a', 101)]);
+      assert.deepEqual(leaders(), { a: 101, b: 200, c: 300 }, "a's next attempt");
+      keeper.updateJobs([]);
+      assert.deepEqual(leaders(), { a: null, b: null, c: null });
+      keeper.updateJobs([job('d', 400)]);
+      assert.deepEqual(leaders(), { a: null, b: null, c: null, d: 400 });
+    } finally {
+      await keeper.close();
+    }
+  });
+
   it('a scope file past its bound is compacted under a fresh sentinel, with the whole scope; the old one is collected', async () => {
     const replaced: [Identity, Identity, string][] = [];
     const logDir = mkdtempSync(join(tmpdir(), 'corral-keeper-'));
