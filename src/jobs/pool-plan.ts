@@ -73,6 +73,12 @@ export class PoolPlan {
   readonly tasks: PoolTask[] = [];
   private byItem = new Map<number, PoolTask[]>();
   private cursor = 0;
+  /**
+   * How many tasks are in each state, kept as they change (every change is made here): the progress
+   * line reads it at each task's end, and counting the whole list each time made a pool of n tasks
+   * cost n^2 / 2 steps.
+   */
+  private tally: PlanCounts = { total: 0, succeeded: 0, failed: 0, skipped: 0, stopped: 0, running: 0, pending: 0, doneBefore: 0 };
 
   constructor(spec: PoolSpec, doneBefore: ReadonlySet<string> = new Set()) {
     for (const item of spec.items) {
@@ -80,10 +86,18 @@ export class PoolPlan {
       for (const stage of spec.stages) {
         const done = doneBefore.has(taskKey(stage.name, item.index + 1, item.value));
         row.push({ name: taskName(stage.name, item), item, stage, state: done ? 'done-before' : 'pending' });
+        this.tally[done ? 'doneBefore' : 'pending']++;
       }
       this.byItem.set(item.index, row);
       this.tasks.push(...row);
     }
+    this.tally.total = this.tasks.length;
+  }
+
+  private setState(task: PoolTask, state: Exclude<TaskState, 'done-before'>): void {
+    this.tally[task.state === 'done-before' ? 'doneBefore' : task.state]--;
+    this.tally[state]++;
+    task.state = state;
   }
 
   private stageOf(task: PoolTask, name: string): PoolTask {
@@ -112,25 +126,25 @@ export class PoolPlan {
 
   /** Marks a started task; its slot is taken until settle(). */
   take(task: PoolTask): void {
-    task.state = 'running';
+    this.setState(task, 'running');
   }
 
   /** A task that never started (a preflight wait ended by Ctrl-C) goes back to the queue. */
   putBack(task: PoolTask): void {
-    task.state = 'pending';
+    this.setState(task, 'pending');
     this.cursor = 0;
   }
 
   /** Records the end of a task; a failure skips the stages of that item that need it. Returns those. */
   settle(task: PoolTask, result: TaskResult): PoolTask[] {
     task.result = result;
-    task.state = result.state;
+    this.setState(task, result.state);
     if (result.state !== 'failed') return [];
     const skipped: PoolTask[] = [];
     const blocked = new Set([task.stage.name]);
     for (const t of this.byItem.get(task.item.index)!) {
       if (t.state !== 'pending' || !t.stage.needs.some((n) => blocked.has(n))) continue;
-      t.state = 'skipped';
+      this.setState(t, 'skipped');
       blocked.add(t.stage.name);
       skipped.push(t);
     }
@@ -138,11 +152,6 @@ export class PoolPlan {
   }
 
   counts(): PlanCounts {
-    const c: PlanCounts = { total: this.tasks.length, succeeded: 0, failed: 0, skipped: 0, stopped: 0, running: 0, pending: 0, doneBefore: 0 };
-    for (const t of this.tasks) {
-      if (t.state === 'done-before') c.doneBefore++;
-      else c[t.state]++;
-    }
-    return c;
+    return { ...this.tally };
   }
 }

@@ -31,6 +31,34 @@ function takeReady(plan: PoolPlan, slots: number): PoolTask[] {
 describe('PoolPlan', () => {
   const STAGES = [stage('sample'), stage('evaluate', ['sample'])];
 
+  it('counts tasks by state as they change (kept as they go, not recounted): the same as counting the list, at every step', () => {
+    const items = ['a', 'b', 'c', 'd', 'e'];
+    const plan = new PoolPlan(spec(items, [...STAGES, stage('report', ['evaluate'])]), new Set([taskKey('sample', 5, 'e')]));
+    const recount = () => {
+      const c = { total: plan.tasks.length, succeeded: 0, failed: 0, skipped: 0, stopped: 0, running: 0, pending: 0, doneBefore: 0 };
+      for (const t of plan.tasks) c[t.state === 'done-before' ? 'doneBefore' : t.state]++;
+      return c;
+    };
+    const check = (what: string) => assert.deepEqual(plan.counts(), recount(), what);
+    check('at the start, one task done before');
+    const [s1, s2, s3] = takeReady(plan, 3);
+    check('three running');
+    plan.settle(s1!, end(s1!, 'failed'));
+    check('a failure skips its item\'s later stages');
+    plan.putBack(s2!);
+    check('one put back');
+    plan.settle(s3!, end(s3!, 'succeeded'));
+    check('one succeeded');
+    for (let t = plan.nextReady(); t; t = plan.nextReady()) {
+      plan.take(t);
+      plan.settle(t, end(t, t.name.startsWith('report') ? 'stopped' : 'succeeded'));
+      check(`after ${t.name}`);
+    }
+    const c = plan.counts();
+    assert.equal(c.pending + c.running, 0, 'everything ran');
+    assert.ok(c.skipped === 2 && c.stopped > 0 && c.doneBefore === 1, JSON.stringify(c));
+  });
+
   it('names tasks stage.N and starts with the first stage of the first items', () => {
     const plan = new PoolPlan(spec(['a', 'b', 'c'], STAGES));
     assert.deepEqual(plan.tasks.map((t) => t.name), ['sample.1', 'evaluate.1', 'sample.2', 'evaluate.2', 'sample.3', 'evaluate.3']);
