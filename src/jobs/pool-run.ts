@@ -112,6 +112,9 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
   observer.begin(session.id, plan, spec.slots);
   observer.note(`run ${session.id}: ${spec.slots.length} slot(s), ${plan.tasks.length} task(s)${opts.resume ? `, ${plan.counts().doneBefore} done in ${opts.resume.run.id}` : ''}; containment ${session.describeContainment()}`);
 
+  // corral's environment, read once: each task's is this and its stage's (reading process.env calls into
+  // the runtime for every variable, at each task's start)
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env };
   const runOne = async (task: PoolTask, slot: PoolSlot): Promise<TaskResult | null> => {
     if (opts.backend) {
       // the GPUs are another machine's: the preflight there is the Slurm prolog's
@@ -129,7 +132,7 @@ export async function runPool(opts: PoolRunOptions): Promise<PoolResult> {
       return recordRefusedTask(session, task, slot, pre.reason);
     }
     if (stopReason !== 'completed') return null;
-    const runner = buildTaskRunner(session, ctx, task, slot, spec.logMaxBytes);
+    const runner = buildTaskRunner(session, ctx, task, slot, spec.logMaxBytes, baseEnv);
     running.set(task, runner);
     observer.started(task, slot);
     return runTaskOnSlot(session, runner, slot);

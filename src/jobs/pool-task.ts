@@ -34,9 +34,9 @@ function echoOf(task: PoolTask): false | LineEcho {
  * log file, the stage's timeout, stop signal and grace, and retries as the runner's on-failure restarts
  * with doubling backoff, so the ledger holds one job per task with every attempt under it.
  */
-export function buildTaskRunner(session: RunSession, ctx: JobContext, task: PoolTask, slot: PoolSlot, logMaxBytes?: number | null): JobRunner {
+export function buildTaskRunner(session: RunSession, ctx: JobContext, task: PoolTask, slot: PoolSlot, logMaxBytes?: number | null, baseEnv: NodeJS.ProcessEnv = process.env): JobRunner {
   const { stage, item } = task;
-  const env: NodeJS.ProcessEnv = { ...process.env, ...stage.env };
+  const env: NodeJS.ProcessEnv = { ...baseEnv, ...stage.env };
   if (slot.gpu !== null) {
     env.CUDA_VISIBLE_DEVICES = String(slot.gpu);
     env.CORRAL_GPU = String(slot.gpu);
