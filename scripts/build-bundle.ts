@@ -105,9 +105,14 @@ const BUILD_ID = randomBytes(8).toString('hex');
 
 /**
  * The commands whose start-up counts, each with the work its code cache is made from (bin/bundle-loader.cjs
- * says why): the run the start-up benchmark times, and a small pool.
+ * says why): the run the start-up benchmark times, a small pool, and the read-only scan `strays --json` (the
+ * scan benchmark times it; it signals nothing, and reads GPUs through /proc only here).
  */
-const WARM_UPS: Record<string, string[]> = { run: ['run', '-q', '--', 'true'], pool: ['pool', '-q', '--jobs', '2', '--', 'true', ':::', '1', '2', '3'] };
+const WARM_UPS: Record<string, string[]> = {
+  run: ['run', '-q', '--', 'true'],
+  pool: ['pool', '-q', '--jobs', '2', '--', 'true', ':::', '1', '2', '3'],
+  strays: ['strays', '--json'],
+};
 
 /**
  * Runs `argv` once from the staged bundle, in a child Node as bin/corral.js would (no V8 flags beyond the
@@ -117,7 +122,7 @@ const WARM_UPS: Record<string, string[]> = { run: ['run', '-q', '--', 'true'], p
  */
 function warmUp(file: string, argv: string[]): void {
   const home = mkdtempSync(join(tmpdir(), 'corral-warm-up-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, CORRAL_HOME: home, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, CORRAL_HOME: home, NO_COLOR: '1', CORRAL_GPU_PROBES: 'procfs' };
   delete env.NODE_OPTIONS;
   try {
     const script = `require(${JSON.stringify(LOADER)}).warmUp(${JSON.stringify(file)}, ${JSON.stringify(`${file}.cache`)}, ${JSON.stringify(argv)})`;

@@ -97,6 +97,12 @@ test('the run bundle comes with a code cache from a warm-up run, used only for i
   });
   assert.equal(pool.status, 0, pool.stderr);
   assert.match(pool.stderr, /pool\.cjs: code cache used$/m);
+  // and the read-only scan's
+  const strays = spawnSync(process.execPath, [BIN, 'strays', '--json'], {
+    env: { ...process.env, CORRAL_HOME: tempHome(), NO_COLOR: '1', CORRAL_DEBUG_BUNDLE: '1' }, encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 28,
+  });
+  assert.equal(strays.status, 0, strays.stderr);
+  assert.match(strays.stderr, /strays\.cjs: code cache used$/m);
 });
 
 /*
