@@ -35,6 +35,11 @@ function setCommandFlags(word) {
   if (word === 'run') require('node:v8').setFlagsFromString('--semi-space-growth-factor=1');
 }
 
+/** The command word main() dispatches on: the first argument that is not an option. */
+function commandWord(argv) {
+  return argv.find((a) => !a.startsWith('-'));
+}
+
 /** The build id a bundle ends with, or null for a bundle without one. */
 function buildId(source) {
   const at = source.lastIndexOf(TAG);
@@ -88,8 +93,8 @@ function loadBundle(file, writeCache) {
 
 /** The build's warm-up (scripts/build-bundle.ts, in a child process): runs `argv` from `file` as bin would, and writes `out`. */
 function warmUp(file, out, argv) {
-  setCommandFlags(argv.find((a) => !a.startsWith('-')));
+  setCommandFlags(commandWord(argv));
   return loadBundle(file, out).main(argv);
 }
 
-module.exports = { loadBundle, setCommandFlags, warmUp, BUILD_TAG: TAG };
+module.exports = { commandWord, loadBundle, setCommandFlags, warmUp, BUILD_TAG: TAG };

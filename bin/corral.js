@@ -28,9 +28,9 @@ const { fileURLToPath } = process.getBuiltinModule('node:url');
 module.enableCompileCache?.();
 const root = new URL('../', import.meta.url).href;
 const argv = process.argv.slice(2);
-// The command word main() dispatches on (the first non-option): it picks the bundle and the V8 flags.
-const word = argv.find((a) => !a.startsWith('-'));
-const { loadBundle, setCommandFlags } = module.createRequire(import.meta.url)('./bundle-loader.cjs');
+const { commandWord, loadBundle, setCommandFlags } = module.createRequire(import.meta.url)('./bundle-loader.cjs');
+// the command word main() dispatches on picks the bundle and the V8 flags
+const word = commandWord(argv);
 setCommandFlags(word);
 
 /*

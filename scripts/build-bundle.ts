@@ -2,7 +2,8 @@
  * `npm run build:bundle` (run by `npm ci` through prepare, and before the tests and the benchmarks) →
  * build/cli/COMMAND.cjs: each command of a checkout as one CommonJS file, with the command's own modules
  * only; build/cli/COMMAND.json: the source files it was made from, with their size and mtime (what
- * bin/corral.js checks); build/manifest.json: all of those, and what made them (for the next build).
+ * bin/corral.js checks, and the next build); build/manifest.json: what made them (this script and the
+ * loader, for the next build).
  *
  * Why: `corral run -- true` spent 25-35 ms of its start-up loading ~80 separate ES modules (the loader's
  * work per module, and Node's ESM facade of each builtin, which loads getters such as fs.ReadStream's
@@ -140,12 +141,16 @@ function warmUp(file: string, argv: string[]): void {
 function upToDate(): boolean {
   try {
     const old = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8')) as typeof manifest;
-    if (old.version !== 1 || JSON.stringify(old.builder) !== JSON.stringify(builder)) return false;
+    if (old.version !== 2 || JSON.stringify(old.builder) !== JSON.stringify(builder)) return false;
     const fresh = ([file, [size, mtime]]: [string, [number, number]]) => {
       const st = statSync(join(ROOT, file), { throwIfNoEntry: false });
       return st?.size === size && st.mtimeMs === mtime;
     };
-    return [...table.keys()].every((word) => old.bundles[word] !== undefined && existsSync(join(OUT, CLI_OUT, `${word}.cjs`)) && existsSync(join(OUT, CLI_OUT, `${word}.json`)) && Object.entries(old.bundles[word]).every(fresh));
+    return [...table.keys()].every((word) => {
+      if (!existsSync(join(OUT, CLI_OUT, `${word}.cjs`))) return false;
+      const sources = JSON.parse(readFileSync(join(OUT, CLI_OUT, `${word}.json`), 'utf8')) as Record<string, [number, number]>;
+      return Object.entries(sources).every(fresh);
+    });
   } catch {
     return false;
   }
@@ -159,7 +164,7 @@ if (!PACKAGE && !process.argv.includes('--force') && upToDate()) {
 const staging = `${OUT}.partial-${process.pid}`;
 rmSync(staging, { recursive: true, force: true });
 mkdirSync(join(staging, CLI_OUT), { recursive: true });
-const manifest: { version: 1; builder: number[]; bundles: Record<string, Record<string, [number, number]>> } = { version: 1, builder, bundles: {} };
+const manifest: { version: 2; builder: number[] } = { version: 2, builder };
 try {
   for (const [word, module] of table) {
     const out = join(staging, CLI_OUT, `${word}.cjs`);
@@ -168,15 +173,14 @@ try {
       absWorkingDir: ROOT, bundle: true, platform: 'node', format: 'cjs', target: 'node22', outfile: out, logLevel: 'error', metafile: true,
       external: ['koffi'], banner: { js: BANNER }, footer: { js: `${BUILD_TAG}${BUILD_ID}` }, plugins: [bundleSources(module, table)],
     });
-    const inputs: Record<string, [number, number]> = {};
+    // the sources bin/corral.js checks before it runs the bundle (none in an installed package, which does not change)
+    const sources: Record<string, [number, number]> = {};
     for (const input of Object.keys(result.metafile.inputs)) {
-      if (input.startsWith('corral-absent:') || input === 'bundle-entry.ts') continue;
+      if (PACKAGE || input.startsWith('corral-absent:') || input === 'bundle-entry.ts') continue;
       const st = statSync(join(ROOT, input));
-      inputs[input] = [st.size, st.mtimeMs];
+      sources[input] = [st.size, st.mtimeMs];
     }
-    manifest.bundles[word] = PACKAGE ? {} : inputs;
-    // what bin/corral.js reads: this command's list alone (the whole manifest is 96 KB of JSON to parse)
-    writeFileSync(join(staging, CLI_OUT, `${word}.json`), `${JSON.stringify(manifest.bundles[word])}\n`);
+    writeFileSync(join(staging, CLI_OUT, `${word}.json`), `${JSON.stringify(sources)}\n`);
   }
   for (const [word, argv] of Object.entries(WARM_UPS)) if (table.has(word)) warmUp(join(staging, CLI_OUT, `${word}.cjs`), argv);
   writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest)}\n`);

@@ -93,8 +93,7 @@ and corral, fg resumes both, window-size changes reach the job and /dev/tty work
       }
       note(`run ${result.runId} ended: ${describeRunEnd(result.main.end.reason, result.status, result.main.end.signal)}`);
       process.exitCode = result.status;
-      const { exitPromptlyWhenDone } = await import('../os/prompt-exit.ts');
-      exitPromptlyWhenDone();
+      (await import('../os/prompt-exit.ts')).exitPromptlyWhenDone();
     });
 }
 
